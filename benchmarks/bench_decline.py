@@ -1,0 +1,190 @@
+"""Throughput of ``cal.bookings.decline`` against raw aiohttp, in paired rounds.
+
+A loopback aiohttp server in a separate process answers every request with the decline seed's
+booking (compact JSON, ~1.1 KB) and Cal.com's rate-limit headers. In each round the client
+process runs the same number of requests with raw aiohttp (``session.post(json=...)`` then
+``json.loads`` of the body) and with the SDK (``await cal.bookings.decline(...)``, which also
+percent-encodes the uid, serialises the body through the converter, parses the rate-limit
+headers and decodes a typed ``Booking``), back to back; the ratio is taken within the round
+because this machine's speed drifts over minutes (docs/PERF-NOTES.md). Also reports the
+microseconds to decode one booking.
+
+Run: ``python benchmarks/bench_decline.py`` (``--help`` for options).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import multiprocessing
+import statistics
+import sys
+import time
+import timeit
+from pathlib import Path
+
+import aiohttp
+import orjson
+from aiohttp import web
+
+from calbookings_async import CalBookings, RetryPolicy
+from calbookings_async._decode import decode_booking_or_series
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "tests" / "data" / "seeds" / "000_01b4b8b7616c19be.txt"
+API_KEY = "cal_live_benchmark_key"
+
+
+def seed_response() -> bytes:
+    """The decline seed's response body, as compact JSON."""
+    text = SEED.read_text()
+    start = text.index('{\n  "status"')
+    decoder = json.JSONDecoder()
+    document, _ = decoder.raw_decode(text[start:])
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def serve(port_queue: multiprocessing.Queue[int]) -> None:
+    """The server process: answer every request with the seed body."""
+    body = seed_response()
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "X-RateLimit-Limit-Default": "120",
+        "X-RateLimit-Remaining-Default": "119",
+        "X-RateLimit-Reset-Default": "60",
+        "X-Request-Id": "benchmark",
+    }
+
+    async def handle(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(body=body, headers=headers)
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", handle)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
+        await site.start()
+        port_queue.put(runner.addresses[0][1])
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+RAW_HEADERS = {
+    "Authorization": f"Bearer {API_KEY}",
+    "cal-api-version": "2024-08-13",
+    "Accept": "application/json",
+}
+PAYLOAD = {"reason": "Host has to take another call"}
+
+
+async def paired_round(
+    base_url: str, chunks: int, chunk_size: int, concurrency: int
+) -> tuple[float, float]:
+    """Requests per second of raw aiohttp and of the SDK, measured in interleaved chunks.
+
+    Both stacks are open at once in one event loop; chunks alternate in an ABBA pattern so that
+    a drift in machine speed during the round weighs on both equally.
+    """
+    url = f"{base_url}/v2/bookings/booking_uid_123/decline"
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with (
+        aiohttp.ClientSession(connector=connector) as session,
+        CalBookings(
+            api_key=API_KEY,
+            base_url=base_url,
+            max_concurrency=concurrency,
+            retry=RetryPolicy.disabled(),
+        ) as cal,
+    ):
+
+        async def raw_one() -> None:
+            async with session.post(url, json=PAYLOAD, headers=RAW_HEADERS) as response:
+                json.loads(await response.read())
+
+        async def sdk_one() -> None:
+            await cal.bookings.decline("booking_uid_123", reason=PAYLOAD["reason"])
+
+        await worker_pool(raw_one, concurrency * 4, concurrency)
+        await worker_pool(sdk_one, concurrency * 4, concurrency)
+        elapsed = {"raw": 0.0, "sdk": 0.0}
+        jobs = {"raw": raw_one, "sdk": sdk_one}
+        for index in range(chunks):
+            order = ("raw", "sdk") if index % 4 in (0, 3) else ("sdk", "raw")
+            for name in order:
+                started = time.perf_counter()
+                await worker_pool(jobs[name], chunk_size, concurrency)
+                elapsed[name] += time.perf_counter() - started
+        done = chunks * chunk_size
+        return done / elapsed["raw"], done / elapsed["sdk"]
+
+
+async def worker_pool(job, total: int, concurrency: int) -> None:  # type: ignore[no-untyped-def]
+    """Run ``job`` ``total`` times with ``concurrency`` concurrent workers."""
+    remaining = total
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            await job()
+
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, total))))
+
+
+def decode_micros() -> tuple[float, float]:
+    """Microseconds to decode one booking (orjson + typed model), and json.loads alone."""
+    body = seed_response()
+    number = 20000
+    sdk = timeit.timeit(lambda: decode_booking_or_series(orjson.loads(body)["data"]), number=number)
+    stdlib = timeit.timeit(lambda: json.loads(body), number=number)
+    return sdk / number * 1e6, stdlib / number * 1e6
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--chunks", type=int, default=16, help="chunks per stack per round")
+    parser.add_argument("--chunk", type=int, default=500, help="requests per chunk")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 100])
+    args = parser.parse_args(argv)
+
+    ctx = multiprocessing.get_context("spawn")
+    ports: multiprocessing.Queue[int] = ctx.Queue()
+    server = ctx.Process(target=serve, args=(ports,), daemon=True)
+    server.start()
+    try:
+        base_url = f"http://127.0.0.1:{ports.get(timeout=30)}"
+        print(f"python {sys.version.split()[0]}, aiohttp {aiohttp.__version__}")
+        sdk_us, json_us = decode_micros()
+        print(
+            f"decode one booking: SDK {sdk_us:.1f} us (orjson + typed model), json.loads {json_us:.1f} us"
+        )
+        print(
+            f"{'concurrency':>11} {'raw req/s':>10} {'sdk req/s':>10} {'ratio':>6}  (median of {args.rounds} rounds of interleaved chunks)"
+        )
+        for concurrency in args.concurrency:
+            chunk = args.chunk if concurrency > 1 else max(100, args.chunk // 4)
+            ratios, raws, sdks = [], [], []
+            for _ in range(args.rounds):
+                gc.collect()
+                raw, sdk = asyncio.run(paired_round(base_url, args.chunks, chunk, concurrency))
+                raws.append(raw)
+                sdks.append(sdk)
+                ratios.append(sdk / raw)
+            print(
+                f"{concurrency:>11} {statistics.median(raws):>10.0f} {statistics.median(sdks):>10.0f}"
+                f" {statistics.median(ratios):>6.3f}  rounds: {', '.join(f'{r:.3f}' for r in ratios)}"
+            )
+    finally:
+        server.kill()
+        server.join()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,315 @@
+"""``CalBookings``: the client a user creates. Checks the configuration and wires the layers.
+
+Construction validates everything (credentials, base URL, timeouts, limits) before any request,
+so a misconfigured client fails at once with an error naming the argument. The client owns one
+session, one transport and one connection pool; ``with_options`` gives views that share them
+with different per-call defaults. It is an async context manager; ``aclose()`` releases the
+pool (a caller-owned ``aiohttp.ClientSession`` is used, never closed).
+
+Imports ``_bookings``, ``_session``, ``_transport``, ``_config`` and below.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import attrs
+
+from ._bookings import Bookings
+from ._config import (
+    DEFAULT_API_VERSION,
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    RetryPolicy,
+    Timeout,
+)
+from ._errors import InvalidArgumentError, RateLimit
+from ._session import Credentials, RefreshToken, RequestOptions, Session
+from ._transport import AiohttpTransport, normalize_base_url
+from ._types import Clock, JSONObject, Query, SystemClock
+from ._validate import check_int, check_str
+
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = ["CalBookings"]
+
+_API_KEY_PREFIX = "cal_"
+
+
+class _BoundRequester:
+    """A ``Requester`` that sends every call with fixed per-call options."""
+
+    __slots__ = ("_options", "_session")
+
+    def __init__(self, session: Session, options: RequestOptions) -> None:
+        self._session = session
+        self._options = options
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        body: Mapping[str, Any] | None = None,
+        idempotent: bool,
+        operation: str,
+    ) -> JSONObject:
+        return await self._session.request(
+            method,
+            path,
+            query=query,
+            body=body,
+            idempotent=idempotent,
+            operation=operation,
+            options=self._options,
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_base_url(base_url: Any) -> str:
+    check_str("base_url", base_url)
+    parts = urlsplit(base_url)
+    if parts.scheme == "http":
+        if not _is_loopback(parts.hostname or ""):
+            raise InvalidArgumentError(
+                "base_url",
+                "plain http is refused (credentials would cross the network unencrypted); "
+                "use https, or http only on a loopback host such as 127.0.0.1",
+            )
+    elif parts.scheme != "https":
+        raise InvalidArgumentError("base_url", "must start with https://")
+    return normalize_base_url(base_url)
+
+
+def _credentials(
+    api_key: str | None,
+    access_token: str | None,
+    client_id: str | None,
+    secret_key: str | None,
+) -> Credentials:
+    given = [
+        name
+        for name, value in (
+            ("api_key", api_key),
+            ("access_token", access_token),
+            ("client_id", client_id),
+        )
+        if value is not None
+    ]
+    if len(given) > 1:
+        raise InvalidArgumentError(
+            given[1], f"give one kind of credential, not both {given[0]} and {given[1]}"
+        )
+    if client_id is not None or secret_key is not None:
+        if client_id is None:
+            raise InvalidArgumentError("client_id", "secret_key needs a client_id")
+        if secret_key is None:
+            raise InvalidArgumentError("secret_key", "client_id needs a secret_key")
+        check_str("client_id", client_id)
+        _check_secret("secret_key", secret_key)
+        return Credentials(kind="client_credentials", client_id=client_id, secret_key=secret_key)
+    if access_token is not None:
+        _check_secret("access_token", access_token)
+        return Credentials(kind="access_token", token=access_token)
+    if api_key is None:
+        api_key = os.environ.get("CAL_API_KEY")
+        if api_key is None:
+            raise InvalidArgumentError(
+                "api_key",
+                "no credentials: pass api_key=, access_token= or client_id= and secret_key=, "
+                "or set the CAL_API_KEY environment variable",
+            )
+    _check_secret("api_key", api_key)
+    if not api_key.startswith(_API_KEY_PREFIX):
+        raise InvalidArgumentError("api_key", f"a Cal.com API key starts with {_API_KEY_PREFIX!r}")
+    return Credentials(kind="api_key", token=api_key)
+
+
+def _check_secret(argument: str, value: Any) -> None:
+    # The value itself is never echoed back in the error.
+    if not isinstance(value, str):
+        raise InvalidArgumentError(argument, f"expected a string, got {type(value).__name__}")
+    if not value.strip():
+        raise InvalidArgumentError(argument, "must not be empty")
+    if any(ch in value for ch in "\r\n\x00") or value != value.strip():
+        raise InvalidArgumentError(argument, "must not contain whitespace or control characters")
+
+
+class CalBookings:
+    """An async client for the Cal.com API v2 bookings endpoints.
+
+    Use it as an async context manager, or call :meth:`aclose` when done::
+
+        async with CalBookings(api_key="cal_live_...") as cal:
+            booking = await cal.bookings.decline("booking_uid_123", reason="Host is ill")
+
+    Args:
+        api_key: A Cal.com API key (starts with ``cal_``). Defaults to the ``CAL_API_KEY``
+            environment variable when no other credential is given.
+        access_token: A managed-user access token (sent as ``Authorization: Bearer``).
+        client_id: A platform OAuth client id (``x-cal-client-id``); needs ``secret_key``.
+        secret_key: The OAuth client secret (``x-cal-secret-key``).
+        base_url: The API's base URL. Plain ``http`` is refused unless the host is loopback.
+        timeout: Per-attempt timeout: seconds for the whole attempt, or a :class:`Timeout`.
+        retry: How failures are retried (:class:`RetryPolicy`).
+        max_concurrency: Most requests in flight at once for this client.
+        session: An ``aiohttp.ClientSession`` to send requests through. The client uses it but
+            never closes it; without one, the client creates (and closes) its own pool.
+        refresh_token: An async callable returning a new access token, called once when the
+            server reports the current one expired (HTTP 498); the request is then repeated.
+        max_response_bytes: Refuse response bodies larger than this.
+        clock: Where time is read and waits happen (inject a fake one in tests).
+
+    Raises:
+        InvalidArgumentError: A missing or malformed credential, or any other bad argument.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        access_token: str | None = None,
+        client_id: str | None = None,
+        secret_key: str | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: float | Timeout = Timeout(),  # noqa: B008 - frozen value object
+        retry: RetryPolicy | None = None,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        session: aiohttp.ClientSession | None = None,
+        refresh_token: RefreshToken | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        clock: Clock | None = None,
+    ) -> None:
+        credentials = _credentials(api_key, access_token, client_id, secret_key)
+        url = _check_base_url(base_url)
+        timeout_value = Timeout.of(timeout)
+        if retry is None:
+            retry = RetryPolicy()
+        elif not isinstance(retry, RetryPolicy):
+            raise InvalidArgumentError(
+                "retry", f"expected a RetryPolicy, got {type(retry).__name__}"
+            )
+        check_int("max_concurrency", max_concurrency, minimum=1)
+        check_int("max_response_bytes", max_response_bytes, minimum=1024)
+        if refresh_token is not None:
+            if not callable(refresh_token):
+                raise InvalidArgumentError("refresh_token", "must be an async callable")
+            if credentials.kind != "access_token":
+                raise InvalidArgumentError(
+                    "refresh_token", "only applies to access_token credentials"
+                )
+        transport = AiohttpTransport(
+            session=session,
+            pool_size=max_concurrency,
+            max_response_bytes=max_response_bytes,
+        )
+        self._session = Session(
+            transport=transport,
+            base_url=url,
+            credentials=credentials,
+            retry=retry,
+            timeout=timeout_value,
+            max_concurrency=max_concurrency,
+            clock=clock or SystemClock(),
+            api_version=DEFAULT_API_VERSION,
+            refresh_token=refresh_token,
+        )
+        self._retry = retry
+        self._timeout = timeout_value
+        self._credential_kind = credentials.kind
+        self.bookings = Bookings(self._session)
+        """The bookings endpoints (:class:`Bookings`)."""
+
+    @classmethod
+    def _view(cls, parent: CalBookings, options: RequestOptions) -> CalBookings:
+        view = cls.__new__(cls)
+        view._session = parent._session
+        view._retry = options.retry or parent._retry
+        view._timeout = options.timeout or parent._timeout
+        view._credential_kind = parent._credential_kind
+        requester = _BoundRequester(parent._session, options)
+        view.bookings = Bookings(requester)
+        return view
+
+    def with_options(
+        self,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float | Timeout | None = None,
+        retry_unsafe: bool | None = None,
+    ) -> CalBookings:
+        """A view of this client with other defaults for the calls made through it.
+
+        The view shares the connection pool, concurrency limit and rate-limit state; closing
+        either closes both. Use it for one call
+        (``await cal.with_options(retry_unsafe=True).bookings.create(...)``) or keep it.
+
+        Args:
+            retry: The retry policy for calls made through the view.
+            timeout: The per-attempt timeout for calls made through the view.
+            retry_unsafe: Shortcut: the current policy with ``retry_unsafe`` set.
+
+        Returns:
+            A new :class:`CalBookings` sharing this one's session.
+        """
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise InvalidArgumentError(
+                "retry", f"expected a RetryPolicy, got {type(retry).__name__}"
+            )
+        policy = retry or self._retry
+        if retry_unsafe is not None:
+            policy = attrs.evolve(policy, retry_unsafe=retry_unsafe)
+        options = RequestOptions(
+            retry=policy,
+            timeout=None if timeout is None else Timeout.of(timeout),
+        )
+        return CalBookings._view(self, options)
+
+    @property
+    def base_url(self) -> str:
+        """The base URL requests go to."""
+        return self._session.base_url
+
+    @property
+    def rate_limits(self) -> Mapping[str, RateLimit]:
+        """The latest report of every named rate limit, by lower-case name (``"default"``)."""
+        return self._session.rate_limits
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`aclose` has been called."""
+        return self._session.closed
+
+    async def aclose(self) -> None:
+        """Close the connection pool. Calls made afterwards raise ``TransportError``."""
+        await self._session.aclose()
+
+    async def __aenter__(self) -> CalBookings:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"CalBookings(base_url={self.base_url!r}, credentials={self._credential_kind!r})"

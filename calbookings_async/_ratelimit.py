@@ -1,0 +1,183 @@
+"""Reads the server's rate-limit headers and keeps the latest value of every named limit.
+
+Cal.com reports each limit that applies to a credential as a triplet of headers,
+``X-RateLimit-{Limit,Remaining,Reset}-<Name>`` (docs/API-NOTES.md §8): any number of names, in
+any letter case (HTTP/2 lower-cases them), ``Reset`` in seconds from now rather than an epoch.
+There are no un-suffixed forms and no ``Retry-After``; un-suffixed headers from a proxy are
+ignored, and a ``Retry-After`` in seconds is honoured if one appears.
+
+Parsing runs on every response, so it works on the raw header pairs, looks closely only at long
+names starting with ``x``, and keeps numbers in plain lists. Values that are not numbers are
+treated as absent; negative values count as zero when read. Names are kept in lower case
+(``"default"``, ``"booking_guests_add"``).
+
+This module imports only ``_errors`` and ``_types``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TypeAlias
+
+from ._errors import RateLimit
+
+__all__ = [
+    "RateLimitState",
+    "Reported",
+    "largest_reset",
+    "parse_rate_limit_headers",
+    "parse_retry_after",
+    "to_public",
+]
+
+#: What one response reported, by lower-case limit name: ``[limit, remaining, reset]``, each
+#: a number as sent or ``None`` when absent or unreadable. Lists, not objects: this is built
+#: for every response and read by the pacer before anyone looks at it.
+Reported: TypeAlias = dict[str, list[float | None]]
+
+_PREFIX = b"x-ratelimit-"
+_KINDS = ((b"limit-", 0), (b"remaining-", 1), (b"reset-", 2))
+_SHORTEST = len(b"x-ratelimit-reset-") + 1
+_X = (ord("x"), ord("X"))
+# Raw header name -> (slot, limit name), or None for any other header. Responses repeat the same
+# few names, so after the first response a rate-limit header costs one dict lookup.
+_NAME_CACHE: dict[bytes, tuple[int, str] | None] = {}
+_NAME_CACHE_MAX = 1024
+_UNSEEN: tuple[int, str] = (-1, "")
+
+
+def _classify(name: bytes) -> tuple[int, str] | None:
+    """``b"X-RateLimit-Remaining-Default"`` -> ``(1, "default")``; None for other headers."""
+    lowered = name.lower()
+    result: tuple[int, str] | None = None
+    if lowered.startswith(_PREFIX):
+        rest = lowered[len(_PREFIX) :]
+        for kind, slot in _KINDS:
+            if rest.startswith(kind) and len(rest) > len(kind):
+                result = (slot, rest[len(kind) :].decode("latin-1"))
+                break
+        # Un-suffixed or unknown forms fall through as None: ignored, as documented.
+    if len(_NAME_CACHE) < _NAME_CACHE_MAX:
+        _NAME_CACHE[name] = result
+    return result
+
+
+def _number(raw: bytes) -> float | None:
+    """A header value as a number: ints stay ints; junk, NaN and infinities are ``None``."""
+    try:
+        return int(raw)
+    except ValueError:
+        pass
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    if value != value or value in (float("inf"), float("-inf")):
+        return None
+    return value
+
+
+def parse_rate_limit_headers(raw_headers: Iterable[tuple[bytes, bytes]]) -> Reported | None:
+    """Collect every ``X-RateLimit-{Limit,Remaining,Reset}-<Name>`` triplet of a response.
+
+    Args:
+        raw_headers: The response's header pairs as bytes, in any letter case.
+
+    Returns:
+        ``{name: [limit, remaining, reset]}`` in the order names first appear, or ``None`` when
+        the response has no rate-limit headers.
+    """
+    found: Reported | None = None
+    cache = _NAME_CACHE
+    for name, value in raw_headers:
+        # Nearly every other header fails one of these two cheap tests.
+        if len(name) < _SHORTEST or name[0] not in _X:
+            continue
+        kind = cache.get(name, _UNSEEN)
+        if kind is _UNSEEN:
+            kind = _classify(name)
+        if kind is None:
+            continue
+        try:
+            number: float | None = int(value)
+        except ValueError:
+            number = _number(value)
+        if found is None:
+            found = {}
+        entry = found.get(kind[1])
+        if entry is None:
+            entry = found[kind[1]] = [None, None, None]
+        entry[kind[0]] = number
+    return found
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Read a ``Retry-After`` header given in seconds (an HTTP date is ignored)."""
+    if value is None:
+        return None
+    number = _number(value.strip().encode("latin-1", "replace"))
+    if number is None:
+        return None
+    return max(0.0, float(number))
+
+
+def _count(value: float | None) -> int | None:
+    return None if value is None else max(0, int(value))
+
+
+def _seconds(value: float | None) -> float | None:
+    return None if value is None else max(0.0, float(value))
+
+
+def to_public(reported: Reported | None, observed_at: float) -> dict[str, RateLimit]:
+    """One response's report as public :class:`RateLimit` objects, by name.
+
+    Negative counts and resets are read as zero.
+    """
+    if not reported:
+        return {}
+    return {
+        name: RateLimit(
+            name=name,
+            limit=_count(limit),
+            remaining=_count(remaining),
+            reset=_seconds(reset),
+            observed_at=observed_at,
+        )
+        for name, (limit, remaining, reset) in reported.items()
+    }
+
+
+def largest_reset(reported: Reported | None) -> float | None:
+    """The largest ``Reset`` in a report, in seconds (at least zero), or ``None``."""
+    if not reported:
+        return None
+    resets = [_seconds(reset) for (_limit, _remaining, reset) in reported.values()]
+    known = [reset for reset in resets if reset is not None]
+    return max(known) if known else None
+
+
+class RateLimitState:
+    """The latest report of every named limit for one client.
+
+    Updated from every response; read through ``CalBookings.rate_limits``. Reports are kept as
+    parsed and turned into :class:`RateLimit` objects only when read.
+    """
+
+    __slots__ = ("_latest",)
+
+    def __init__(self) -> None:
+        self._latest: dict[str, tuple[list[float | None], float]] = {}
+
+    def update(self, reported: Reported, observed_at: float) -> None:
+        """Record one response's report, observed at monotonic time ``observed_at``."""
+        latest = self._latest
+        for name, entry in reported.items():
+            latest[name] = (entry, observed_at)
+
+    def as_mapping(self) -> Mapping[str, RateLimit]:
+        """Every limit seen so far, by lower-case name."""
+        result: dict[str, RateLimit] = {}
+        for name, (entry, observed_at) in self._latest.items():
+            result.update(to_public({name: entry}, observed_at))
+        return result

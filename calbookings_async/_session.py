@@ -1,0 +1,483 @@
+"""One API call: headers and auth, concurrency, rate-limit bookkeeping, status -> error, retries.
+
+``Session.request(method, path, ...)`` returns the parsed success envelope or raises a typed
+error. It knows the API's conventions (the JSON envelope, the error envelope, the rate-limit
+headers, Bearer and client-credential auth, the ``cal-api-version`` header) but nothing about
+bookings: a new resource needs no change here.
+
+The first attempt is the hot path and stays lean: prebuilt header dicts, one semaphore, one
+``orjson.loads``. Only when an attempt fails in a retryable way does the call enter the retry
+machinery in ``_retry``. An expired managed-user token (HTTP 498) is refreshed once through the
+caller's ``refresh_token`` callback, shared by concurrent calls, and the request repeated.
+
+This module imports ``_retry``, ``_ratelimit``, ``_transport``, ``_config``, ``_errors`` and
+``_types``; it never imports aiohttp or tenacity itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import random
+import re
+import sys
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Literal
+from urllib.parse import quote, urlencode
+
+import attrs
+import orjson
+
+from ._config import DEFAULT_API_VERSION, SDK_VERSION, RetryPolicy, Timeout
+from ._errors import (
+    APIStatusError,
+    CalError,
+    DecodeError,
+    InvalidArgumentError,
+    RateLimit,
+    RateLimitError,
+    TokenExpiredError,
+    error_for_status,
+)
+from ._ratelimit import (
+    RateLimitState,
+    Reported,
+    largest_reset,
+    parse_rate_limit_headers,
+    parse_retry_after,
+    to_public,
+)
+from ._retry import retry_after_failure, should_retry
+from ._transport import AiohttpTransport, RawResponse, aiohttp_version
+from ._types import Clock, JSONObject, Query
+
+__all__ = ["Credentials", "RequestOptions", "Session", "user_agent"]
+
+logger = logging.getLogger("calbookings_async")
+
+RefreshToken = Callable[[], Awaitable[str]]
+
+
+def user_agent() -> str:
+    """The ``User-Agent`` the SDK sends: its name and version, Python's and aiohttp's."""
+    python = f"{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}"
+    return f"calbookings-async/{SDK_VERSION} (python {python}; aiohttp {aiohttp_version})"
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class Credentials:
+    """How the client authenticates. The secret values never appear in the repr.
+
+    Attributes:
+        kind: ``"api_key"``, ``"access_token"`` or ``"client_credentials"``.
+        token: The API key or access token (Bearer), if any.
+        client_id: The OAuth client id (``x-cal-client-id``), if any.
+        secret_key: The OAuth client secret (``x-cal-secret-key``), if any.
+    """
+
+    kind: Literal["api_key", "access_token", "client_credentials"]
+    token: str | None = None
+    client_id: str | None = None
+    secret_key: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        """The auth headers for these credentials."""
+        if self.kind == "client_credentials":
+            assert self.client_id is not None
+            assert self.secret_key is not None
+            return {"x-cal-client-id": self.client_id, "x-cal-secret-key": self.secret_key}
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def __repr__(self) -> str:
+        return f"Credentials(kind={self.kind!r})"
+
+
+@attrs.frozen(kw_only=True)
+class RequestOptions:
+    """Per-call overrides of the client's defaults (``CalBookings.with_options``)."""
+
+    retry: RetryPolicy | None = None
+    timeout: Timeout | None = None
+
+
+class ConcurrencySlots:
+    """A counting semaphore whose uncontended acquire never suspends the caller.
+
+    ``asyncio.Semaphore.acquire`` is a coroutine even when a slot is free; on the request hot
+    path the synchronous :meth:`try_acquire` saves that. A released slot is handed straight to
+    the longest waiter, so waiters are served in order.
+    """
+
+    __slots__ = ("_free", "_waiters")
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    def try_acquire(self) -> bool:
+        """Take a slot if one is free right now, without waiting."""
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return True
+        return False
+
+    async def acquire(self) -> None:
+        """Take a slot, waiting in line for one if none is free."""
+        if self.try_acquire():
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # the slot was handed over just as we were cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        """Give a slot back (to the first live waiter, if any)."""
+        waiters = self._waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._free += 1
+
+    @property
+    def free(self) -> int:
+        """Slots free right now (for tests and diagnostics)."""
+        return self._free
+
+
+_TAGS = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"\s+")
+_NO_OPTIONS = RequestOptions()
+
+
+def _readable(body: bytes, reason: str) -> str:
+    """A one-line summary of a non-JSON error body (an HTML page from a proxy, say)."""
+    text = body[:4096].decode("utf-8", "replace")
+    text = _SPACES.sub(" ", _TAGS.sub(" ", text)).strip()
+    if not text:
+        return reason or "no response body"
+    if len(text) > 200:
+        text = text[:197] + "..."
+    return f"{reason}: {text}" if reason and not text.startswith(reason) else text
+
+
+class Session:
+    """Makes API calls for one client. Implements the ``Requester`` protocol.
+
+    Args:
+        transport: Sends the HTTP requests.
+        base_url: Normalised base URL (no trailing slash).
+        credentials: How to authenticate.
+        retry: The default retry policy.
+        timeout: The default per-attempt timeout.
+        max_concurrency: Most requests in flight at once.
+        clock: Where time is read and waits happen.
+        api_version: The ``cal-api-version`` header sent on every call.
+        refresh_token: Called (once, shared by concurrent calls) when the server says the
+            access token expired (HTTP 498); returns the new token.
+    """
+
+    def __init__(
+        self,
+        *,
+        transport: AiohttpTransport,
+        base_url: str,
+        credentials: Credentials,
+        retry: RetryPolicy,
+        timeout: Timeout,
+        max_concurrency: int,
+        clock: Clock,
+        api_version: str = DEFAULT_API_VERSION,
+        refresh_token: RefreshToken | None = None,
+    ) -> None:
+        self._transport = transport
+        self._base_url = base_url
+        self._credentials = credentials
+        self._api_version = api_version
+        self._retry = retry
+        self._timeout = timeout
+        self._clock = clock
+        self._refresh = refresh_token
+        self._refresh_lock = asyncio.Lock()
+        self._token_generation = 0
+        self._slots = ConcurrencySlots(max_concurrency)
+        self._max_concurrency = max_concurrency
+        self._rate_limits = RateLimitState()
+        self._rng = random.Random()
+        self._build_headers()
+
+    def __repr__(self) -> str:
+        return f"Session(base_url={self._base_url!r}, credentials={self._credentials!r})"
+
+    # --- state read by the client ---------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """The normalised base URL."""
+        return self._base_url
+
+    @property
+    def rate_limits(self) -> Mapping[str, RateLimit]:
+        """The latest report of every named rate limit, by lower-case name."""
+        return self._rate_limits.as_mapping()
+
+    @property
+    def closed(self) -> bool:
+        """Whether the transport has been closed."""
+        return self._transport.closed
+
+    async def aclose(self) -> None:
+        """Close the transport."""
+        await self._transport.aclose()
+
+    # --- headers ----------------------------------------------------------------------------
+
+    def _build_headers(self) -> None:
+        base = {
+            "Accept": "application/json",
+            "User-Agent": user_agent(),
+            "cal-api-version": self._api_version,
+            **self._credentials.headers(),
+        }
+        # Built once (and again after a token refresh), never per request.
+        self._headers_no_body = base
+        self._headers_body = {**base, "Content-Type": "application/json"}
+
+    # --- the call ---------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        body: Mapping[str, Any] | None = None,
+        idempotent: bool,
+        operation: str,
+        options: RequestOptions = _NO_OPTIONS,
+    ) -> JSONObject:
+        """Send one API call and return the parsed success envelope.
+
+        Args:
+            method: HTTP method in upper case.
+            path: Percent-encoded path below the base URL.
+            query: Query parameters, already formatted as strings.
+            body: JSON object body, or ``None``.
+            idempotent: Whether the operation is safe to repeat (decides what is retried).
+            operation: The operation's name, for logs and retry records.
+            options: Per-call overrides of the retry policy and timeout.
+
+        Returns:
+            The JSON object envelope of a 2xx response.
+
+        Raises:
+            APIStatusError: The server answered with an error status (a subclass by status).
+            TransportError: No response arrived (``RequestTimeout`` when it timed out).
+            DecodeError: A 2xx response whose body is not a JSON object.
+        """
+        url = self._base_url + path
+        if query:
+            url += "?" + urlencode(query, quote_via=quote, safe="")
+        data = None if body is None else orjson.dumps(body)
+        policy = options.retry or self._retry
+        timeout = options.timeout or self._timeout
+        started = self._clock.monotonic()
+        if policy.deadline is not None and (
+            timeout.total is None or timeout.total > policy.deadline
+        ):
+            timeout = attrs.evolve(timeout, total=policy.deadline)
+        try:
+            return await self._attempt(method, url, data, timeout, operation)
+        except CalError as error:
+            if policy.attempts <= 1 or not should_retry(
+                error, idempotent=idempotent, policy=policy
+            ):
+                raise
+
+            async def again(_attempt_number: int) -> JSONObject:
+                return await self._attempt(
+                    method, url, data, self._time_left(timeout, policy, started), operation
+                )
+
+            return await retry_after_failure(
+                error,
+                again,
+                policy=policy,
+                idempotent=idempotent,
+                clock=self._clock,
+                started=started,
+                operation=operation,
+                method=method,
+                url=url,
+                rng=self._rng,
+            )
+
+    def _time_left(self, timeout: Timeout, policy: RetryPolicy, started: float) -> Timeout:
+        """The attempt timeout, shortened so the attempt cannot run past the deadline."""
+        if policy.deadline is None:
+            return timeout
+        left = policy.deadline - (self._clock.monotonic() - started)
+        if timeout.total is not None and timeout.total <= left:
+            return timeout
+        return attrs.evolve(timeout, total=max(left, 0.001))
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        data: bytes | None,
+        timeout: Timeout,
+        operation: str,
+        *,
+        refreshed: bool = False,
+    ) -> JSONObject:
+        generation = self._token_generation
+        headers = self._headers_no_body if data is None else self._headers_body
+        # The slot is taken before the transport starts the timeout: waiting for a slot can
+        # never time a request out.
+        slots = self._slots
+        if not slots.try_acquire():
+            await slots.acquire()
+        try:
+            response = await self._transport.send(method, url, headers, data, timeout)
+        finally:
+            slots.release()
+        now = self._clock.monotonic()
+        reported = parse_rate_limit_headers(response.raw_headers)
+        if reported is not None:
+            self._rate_limits.update(reported, now)
+        status = response.status
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %d (%s, request id %s)",
+                method,
+                url,
+                status,
+                operation,
+                response.headers.get("X-Request-Id"),
+            )
+        if 200 <= status < 300:
+            return self._success(response, method, url)
+        error = self._error(response, method, url, reported, now)
+        if status == 498 and self._refresh is not None and not refreshed:
+            await self._refresh_token(generation, error)
+            return await self._attempt(method, url, data, timeout, operation, refreshed=True)
+        raise error
+
+    def _success(self, response: RawResponse, method: str, url: str) -> JSONObject:
+        if response.too_large:
+            raise _decode_error(
+                response, method, url, "the response body is larger than max_response_bytes"
+            )
+        try:
+            envelope = orjson.loads(response.body)
+        except orjson.JSONDecodeError as problem:
+            raise _decode_error(
+                response,
+                method,
+                url,
+                f"not valid JSON ({problem}): {_readable(response.body, '')!r}",
+            ) from None
+        if type(envelope) is not dict:
+            raise _decode_error(response, method, url, "expected a JSON object envelope")
+        if envelope.get("status") == "error":
+            # A success status with an error envelope: treat it as the error it says it is.
+            raise self._error(response, method, url, None, self._clock.monotonic())
+        return envelope
+
+    def _error(
+        self,
+        response: RawResponse,
+        method: str,
+        url: str,
+        reported: Reported | None,
+        now: float,
+    ) -> APIStatusError:
+        status = response.status
+        code: str | None = None
+        message: str | None = None
+        details: Any = None
+        try:
+            envelope = orjson.loads(response.body) if response.body else None
+        except orjson.JSONDecodeError:
+            envelope = None
+        if isinstance(envelope, dict):
+            inner = envelope.get("error")
+            if isinstance(inner, dict):
+                code = inner.get("code") if isinstance(inner.get("code"), str) else None
+                message = _text(inner.get("message"))
+                details = inner.get("details")
+            else:
+                # Nest's default body: {"statusCode": 500, "message": "Internal server error"}
+                message = _text(envelope.get("message"))
+                if isinstance(envelope.get("error"), str):
+                    code = envelope["error"]
+        if not message:
+            if response.too_large:
+                message = f"{response.reason}: the error body was too large to read"
+            else:
+                message = _readable(response.body, response.reason)
+        cls = error_for_status(status)
+        kwargs: dict[str, Any] = {
+            "status_code": status,
+            "message": message,
+            "code": code,
+            "details": details,
+            "request_id": response.headers.get("X-Request-Id"),
+            "method": method,
+            "url": url,
+            "rate_limits": to_public(reported, now),
+            # 5xx: the handler may have run (503 means the server refused to start it).
+            "may_have_been_applied": status >= 500 and status != 503,
+        }
+        if cls is RateLimitError:
+            retry_after = largest_reset(reported)
+            if retry_after is None:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            return RateLimitError(retry_after=retry_after, **kwargs)
+        return cls(**kwargs)
+
+    async def _refresh_token(
+        self, generation: int, error: TokenExpiredError | APIStatusError
+    ) -> None:
+        """Get a new access token once, however many calls saw the old one expire."""
+        assert self._refresh is not None
+        async with self._refresh_lock:
+            if generation != self._token_generation:
+                return  # another call refreshed while this one waited
+            try:
+                token = await self._refresh()
+            except Exception as problem:
+                raise error from problem
+            if not isinstance(token, str) or not token.strip():
+                raise InvalidArgumentError(
+                    "refresh_token", "the callback must return a non-empty access token string"
+                ) from None
+            self._credentials = attrs.evolve(self._credentials, token=token)
+            self._token_generation += 1
+            self._build_headers()
+
+
+def _decode_error(response: RawResponse, method: str, url: str, reason: str) -> DecodeError:
+    return DecodeError(
+        "$",
+        reason,
+        status_code=response.status,
+        request_id=response.headers.get("X-Request-Id"),
+        method=method,
+        url=url,
+    )
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return "; ".join(value)  # class-validator's default: a list of messages
+    return None
