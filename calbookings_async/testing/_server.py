@@ -697,6 +697,30 @@ class CalEmulator:
         store.insert_booking(booking)
         return uid
 
+    def update_booking(self, uid: str, **fields: Any) -> None:
+        """Overwrite fields of a booking row directly (no rules, no ledger entry).
+
+        Handy to reproduce states the API cannot reach, e.g. ``location=None``, ``updated=None``
+        or ``rating=5``. Field names are those of the internal row (``description``,
+        ``location``, ``status`` in upper case, ``start``/``end``/``created``/``updated`` as epoch
+        ms, ``rating``, ``no_show_host``, ``user_id``, ``event_type_id``, ``metadata``, ...).
+
+        Raises:
+            KeyError: No booking has this uid.
+            AttributeError: A field name is not a booking field.
+        """
+        store = self.store
+        booking = store.bookings[uid]
+        for name in fields:
+            if name not in Booking.__dataclass_fields__ or name in ("id", "uid", "cache"):
+                raise AttributeError(f"not an updatable booking field: {name}")
+        store._unindex(booking)
+        for name, value in fields.items():
+            setattr(booking, name, value)
+        store._index(booking)
+        booking.cache = None
+        store.version += 1
+
     def get_booking(self, uid: str) -> dict[str, Any]:
         """The booking as ``GET /v2/bookings/{uid}`` would send it to the owner (a copy).
 
@@ -715,6 +739,20 @@ class CalEmulator:
     def booking_record(self, uid: str) -> Booking:
         """The internal row of a booking (e.g. ``rejection_reason``, which the API never sends)."""
         return self.store.bookings[uid]
+
+    def headers(
+        self, *, token: str | None = None, version: str | None = API_VERSION
+    ) -> dict[str, str]:
+        """Request headers for a raw client: ``Authorization`` and ``cal-api-version``.
+
+        Args:
+            token: API key or access token (default: ``emu.api_key``).
+            version: ``cal-api-version`` value; None leaves the header out (the legacy API).
+        """
+        headers = {"Authorization": f"Bearer {token or self.api_key}"}
+        if version is not None:
+            headers["cal-api-version"] = version
+        return headers
 
     def reset_rate_limits(self) -> None:
         """Forget every rate-limit window and block."""
@@ -816,6 +854,14 @@ class CalEmulator:
         ctx = _Ctx(request, route, request_id)
         late_fault: FaultRule | None = None
         rate_headers: list[tuple[str, str]] = []
+        raw = b""
+        if route.has_body:
+            # Read the body first, as a real server has it before any slow work starts; a
+            # client that is already gone gets nothing back.
+            try:
+                raw = await request.read()
+            except ConnectionError:
+                return _drop(request)
         try:
             fault = self.faults.pick(route.key)
             if fault is not None:
@@ -827,13 +873,14 @@ class CalEmulator:
                 else:
                     self.faults.record(fault.kind, route.key)
                     return self._early_fault(request, fault, request_id)
+            if route.has_body:
+                # Express's body parser runs before Nest's guards: bad JSON is a 400 first.
+                ctx.raw_body = _parse_json(raw)
+                ctx.body = ctx.raw_body
             ctx.tracker = self._tracker(request)
             if self._rate_limit is not None:
                 rate_headers = self._throttle(request, route, ctx.tracker)
             ctx.caller = self._authenticate(request, auth)
-            if route.has_body:
-                ctx.raw_body = await self._read_json(request)
-                ctx.body = ctx.raw_body
             status, payload = handler(ctx)
             body = dumps(payload)
         except ApiError as error:
@@ -940,15 +987,6 @@ class CalEmulator:
             credential.superuser,
             user.email if user is not None else None,
         )
-
-    async def _read_json(self, request: web.Request) -> Any:
-        raw = await request.read()
-        if not raw.strip():
-            return {}
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise bad_request(f"Unexpected token in JSON at position {exc.pos}") from None
 
     def _early_fault(
         self, request: web.Request, fault: FaultRule, request_id: str
@@ -1464,6 +1502,15 @@ def _bearer(request: web.Request) -> str | None:
     if authorization[:7].lower() == "bearer ":
         return authorization[7:].strip()
     return authorization.strip()
+
+
+def _parse_json(raw: bytes) -> Any:
+    if not raw.strip():
+        return {}
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise bad_request(f"Unexpected token in JSON at position {exc.pos}") from None
 
 
 def _drop(request: web.Request) -> web.StreamResponse:
