@@ -139,9 +139,15 @@ class _Stop:
         if state.attempt_number >= self.policy.attempts:
             return True
         error = state.outcome.exception() if state.outcome else None
-        wait = state.upcoming_sleep
-        if isinstance(error, RateLimitError) and wait > self.policy.rate_limit_wait_max:
+        # The cap applies to the server's reset, not to reset + jitter: the random jitter must
+        # not decide whether a 429 is waited out or raised.
+        if (
+            isinstance(error, RateLimitError)
+            and error.retry_after is not None
+            and error.retry_after > self.policy.rate_limit_wait_max
+        ):
             return True
+        wait = state.upcoming_sleep
         deadline = self.policy.deadline
         if deadline is None:
             return False

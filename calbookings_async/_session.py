@@ -10,8 +10,8 @@ The first attempt is the hot path and stays lean: prebuilt header dicts, one sem
 machinery in ``_retry``. An expired managed-user token (HTTP 498) is refreshed once through the
 caller's ``refresh_token`` callback, shared by concurrent calls, and the request repeated.
 
-This module imports ``_retry``, ``_ratelimit``, ``_transport``, ``_config``, ``_errors`` and
-``_types``; it never imports aiohttp or tenacity itself.
+This module imports ``_retry``, ``_ratelimit``, ``_transport``, ``_config``, ``_validate``,
+``_errors`` and ``_types``; it never imports aiohttp or tenacity itself.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ from ._ratelimit import (
 from ._retry import retry_after_failure, should_retry
 from ._transport import AiohttpTransport, RawResponse, aiohttp_version
 from ._types import Clock, JSONObject, Query
+from ._validate import check_str
 
 __all__ = ["Credentials", "RequestOptions", "Session", "user_agent"]
 
@@ -205,7 +206,11 @@ class Session:
         self._clock = clock
         self._refresh = refresh_token
         self._refresh_lock = asyncio.Lock()
+        # Bumped by every refresh, successful or failed. A call notes it before sending; on a
+        # 498 a changed value means a refresh ran meanwhile and the call shares its outcome:
+        # the new token, or the failure (``_refresh_problem``) without calling back again.
         self._token_generation = 0
+        self._refresh_problem: BaseException | None = None
         self._slots = ConcurrencySlots(max_concurrency)
         self._max_concurrency = max_concurrency
         self._rate_limits = RateLimitState()
@@ -446,22 +451,45 @@ class Session:
     async def _refresh_token(
         self, generation: int, error: TokenExpiredError | APIStatusError
     ) -> None:
-        """Get a new access token once, however many calls saw the old one expire."""
+        """Get a new access token once, however many calls saw the old one expire.
+
+        Args:
+            generation: ``_token_generation`` when the call sent the request that got the 498.
+            error: That 498, raised (with the cause chained) when the refresh fails.
+
+        Raises:
+            TokenExpiredError: The callback raised, or returned something that is not a
+                usable token. Calls whose requests went out before that refresh share its
+                failure; calls made after it try the callback again.
+        """
         assert self._refresh is not None
         async with self._refresh_lock:
             if generation != self._token_generation:
-                return  # another call refreshed while this one waited
+                # A refresh ran since this call's request went out: share its outcome.
+                if self._refresh_problem is None:
+                    return
+                raise error from self._refresh_problem
             try:
                 token = await self._refresh()
             except Exception as problem:
+                self._refresh_done(problem)
                 raise error from problem
-            if not isinstance(token, str) or not token.strip():
-                raise InvalidArgumentError(
-                    "refresh_token", "the callback must return a non-empty access token string"
-                ) from None
+            try:
+                check_str("refresh_token", token)
+            except InvalidArgumentError as unusable:
+                refused = InvalidArgumentError(
+                    "refresh_token",
+                    f"the callback returned no usable access token: {unusable.problem}",
+                )
+                self._refresh_done(refused)
+                raise error from refused
             self._credentials = attrs.evolve(self._credentials, token=token)
-            self._token_generation += 1
             self._build_headers()
+            self._refresh_done(None)
+
+    def _refresh_done(self, problem: BaseException | None) -> None:
+        self._token_generation += 1
+        self._refresh_problem = problem
 
 
 def _decode_error(response: RawResponse, method: str, url: str, reason: str) -> DecodeError:

@@ -1,0 +1,61 @@
+"""Shared fixtures: retry waits off, a scriptable loopback server, a fake clock, clients.
+
+Helpers live in ``tests/_helpers.py``; this file only wires them into fixtures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+from _helpers import API_KEY, FakeClock, ScriptedServer
+
+from calbookings_async import CalBookings
+from calbookings_async._retry import waits_disabled
+
+
+@pytest.fixture(autouse=True)
+def _retry_waits_off() -> Iterator[None]:
+    """No test sleeps between retries (restored after each test)."""
+    with waits_disabled():
+        yield
+
+
+@pytest.fixture
+async def loopback_server() -> AsyncIterator[ScriptedServer]:
+    """A real aiohttp server on 127.0.0.1 whose replies the test scripts."""
+    server = ScriptedServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    """Virtual time: ``sleep`` advances it at once and records the seconds asked for."""
+    return FakeClock()
+
+
+@pytest.fixture
+async def make_client(
+    loopback_server: ScriptedServer,
+) -> AsyncIterator[Callable[..., CalBookings]]:
+    """Build ``CalBookings`` clients aimed at ``loopback_server``; all closed at teardown."""
+    clients: list[CalBookings] = []
+
+    def make(**kwargs: Any) -> CalBookings:
+        if not {"api_key", "access_token", "client_id", "secret_key"} & kwargs.keys():
+            kwargs["api_key"] = API_KEY
+        kwargs.setdefault("base_url", loopback_server.url)
+        client = CalBookings(**kwargs)
+        clients.append(client)
+        return client
+
+    try:
+        yield make
+    finally:
+        for client in clients:
+            await client.aclose()
