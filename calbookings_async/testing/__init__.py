@@ -15,6 +15,7 @@ The emulator imports nothing from the rest of ``calbookings_async``: it is an in
 reference implementation of the server, so it cannot hide the SDK's bugs.
 """
 
+from ._cli import main
 from ._faults import FaultInjector, FaultKind, FaultRule
 from ._ledger import UNSAFE_OPERATIONS, Ledger, LedgerEntry
 from ._ratelimit import (
@@ -50,5 +51,6 @@ __all__ = [
     "Recurrence",
     "SeedSummary",
     "Throttler",
+    "main",
     "pagination",
 ]
