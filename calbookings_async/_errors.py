@@ -5,7 +5,8 @@ Every error the SDK raises is a :class:`CalError`::
     CalError                        .may_have_been_applied
     ├── InvalidArgumentError        a bad argument, refused before anything is sent (.argument)
     ├── TransportError              no HTTP response: connect, write or read failure
-    │   └── RequestTimeout          no complete response within the timeout
+    │   ├── RequestTimeout          no complete response within the timeout
+    │   └── ClientClosedError       the client (or the caller's aiohttp session) is closed
     ├── APIStatusError              .status_code .code .message .details .request_id .method .url
     │   ├── BadRequestError         400
     │   ├── AuthenticationError     401
@@ -40,6 +41,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "CalError",
+    "ClientClosedError",
     "ConflictError",
     "DecodeError",
     "InvalidArgumentError",
@@ -148,6 +150,14 @@ class TransportError(CalError):
 
 class RequestTimeout(TransportError):
     """No complete response arrived within the configured timeout."""
+
+
+class ClientClosedError(TransportError):
+    """The client, or the ``aiohttp.ClientSession`` it was given, was closed.
+
+    Raised for calls made after ``aclose()`` (``may_have_been_applied`` false) and for calls
+    cut off by it (true). Never retried: every further attempt would fail the same way.
+    """
 
 
 class APIStatusError(CalError):

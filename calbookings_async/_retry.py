@@ -28,7 +28,14 @@ from typing import TypeVar
 import tenacity
 
 from ._config import RetryAttempt, RetryPolicy
-from ._errors import APIStatusError, CalError, RateLimitError, RequestTimeout, TransportError
+from ._errors import (
+    APIStatusError,
+    CalError,
+    ClientClosedError,
+    RateLimitError,
+    RequestTimeout,
+    TransportError,
+)
 from ._types import Clock
 
 __all__ = [
@@ -97,6 +104,8 @@ def classify(error: BaseException) -> Failure:
     if isinstance(error, RequestTimeout):
         return Failure.TIMEOUT if error.may_have_been_applied else Failure.CONNECT
     if isinstance(error, TransportError):
+        if isinstance(error, ClientClosedError):
+            return Failure.FINAL  # a closed client fails every attempt the same way
         return Failure.SENT_NO_RESPONSE if error.may_have_been_applied else Failure.CONNECT
     if isinstance(error, RateLimitError):
         return Failure.RATE_LIMITED

@@ -8,7 +8,10 @@ server can have seen the request: false only when the connection was never estab
 
 Redirects are never followed, so credentials can never be sent to another host. Bodies larger
 than the configured cap are not read into memory. URLs arrive fully percent-encoded from the
-session; yarl keeps valid percent-escapes as they are, and caches the parse of repeated URLs.
+session and are handed to aiohttp as ``yarl.URL(..., encoded=True)``, so they go out byte for
+byte: yarl's own normalisation would decode escapes such as ``%2E`` and then resolve the dot
+segments, sending a booking uid of ``..`` to ``/v2/decline``. A closed client raises
+:class:`~calbookings_async.ClientClosedError`, which is never retried.
 
 This module imports ``_config``, ``_errors`` and ``_types``.
 """
@@ -22,7 +25,7 @@ import aiohttp
 from yarl import URL
 
 from ._config import Timeout
-from ._errors import InvalidArgumentError, RequestTimeout, TransportError
+from ._errors import ClientClosedError, InvalidArgumentError, RequestTimeout, TransportError
 
 __all__ = ["AiohttpTransport", "RawResponse", "aiohttp_version", "normalize_base_url"]
 
@@ -166,12 +169,12 @@ class AiohttpTransport:
             RequestTimeout: The timeout expired first.
         """
         if self._closed:
-            raise TransportError("the client is closed", method=method, url=url)
+            raise ClientClosedError("the client is closed", method=method, url=url)
         session = self._get_session()
         try:
             async with session.request(
                 method,
-                url,
+                URL(url, encoded=True),
                 data=body,
                 headers=headers,
                 allow_redirects=False,
@@ -216,8 +219,8 @@ class AiohttpTransport:
                 may_have_been_applied=True,
             ) from error
         except (aiohttp.ClientError, OSError) as error:
-            if self._closed:
-                raise TransportError(
+            if self._closed or session.closed:
+                raise ClientClosedError(
                     "the client was closed during the request",
                     method=method,
                     url=url,
@@ -229,6 +232,13 @@ class AiohttpTransport:
                 url=url,
                 may_have_been_applied=True,
             ) from error
+        except RuntimeError:
+            if not session.closed:
+                raise
+            # aiohttp refuses to use a closed session before sending anything.
+            raise ClientClosedError(
+                "the aiohttp.ClientSession given to the client is closed", method=method, url=url
+            ) from None
 
     async def _read_capped(self, response: aiohttp.ClientResponse) -> tuple[bytes, bool]:
         chunks: list[bytes] = []
