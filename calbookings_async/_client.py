@@ -30,6 +30,7 @@ from ._config import (
     Timeout,
 )
 from ._errors import InvalidArgumentError, RateLimit
+from ._organizations import Organizations
 from ._session import Credentials, RefreshToken, RequestOptions, Session
 from ._transport import AiohttpTransport, normalize_base_url
 from ._types import Clock, JSONObject, Query, SystemClock
@@ -235,6 +236,8 @@ class CalBookings:
         self._credential_kind = credentials.kind
         self.bookings = Bookings(self._session)
         """The bookings endpoints (:class:`Bookings`)."""
+        self.organizations = Organizations(self._session)
+        """The organization-scoped bookings endpoints (:class:`Organizations`)."""
 
     @classmethod
     def _view(cls, parent: CalBookings, options: RequestOptions) -> CalBookings:
@@ -245,6 +248,7 @@ class CalBookings:
         view._credential_kind = parent._credential_kind
         requester = _BoundRequester(parent._session, options)
         view.bookings = Bookings(requester)
+        view.organizations = Organizations(requester)
         return view
 
     def with_options(

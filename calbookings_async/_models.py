@@ -1,4 +1,8 @@
-"""What the API returns, as frozen attrs classes: bookings, hosts, attendees, event types.
+"""What the API returns, as frozen attrs classes, and the API's enumerations.
+
+Bookings (with their hosts, attendees and event type), recordings, transcripts' neighbours
+(calendar links, booking references, conferencing sessions), reassignment results and listing
+metadata; plus the enumerations both directions use (statuses, sort orders, languages, ...).
 
 Pure data: no HTTP, no JSON, no cattrs. Field names are snake_case; the converter maps them to
 the API's camelCase. The shapes follow the live server, which is more lenient than the OpenAPI
@@ -18,7 +22,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import attrs
@@ -27,12 +31,25 @@ __all__ = [
     "Attendee",
     "Booking",
     "BookingHost",
+    "BookingListStatus",
+    "BookingReference",
+    "BookingReferenceType",
     "BookingStatus",
+    "CalendarLink",
+    "ConferencingParticipant",
+    "ConferencingSession",
     "EventType",
+    "Language",
+    "LocationIntegration",
+    "Pagination",
+    "ReassignedBooking",
+    "ReassignedHost",
+    "Recording",
     "RecurringBooking",
     "RecurringSeatedBooking",
     "SeatedAttendee",
     "SeatedBooking",
+    "SortOrder",
 ]
 
 
@@ -257,3 +274,318 @@ class RecurringSeatedBooking(SeatedBooking):
     def is_recurring(self) -> bool:
         """Always true."""
         return True
+
+
+# --- enumerations of the request side -----------------------------------------------------
+
+
+class BookingListStatus(str, enum.Enum):
+    """A value of the ``status`` filter of the booking listings (several may be combined).
+
+    ``UPCOMING`` and ``PAST`` are relative to now; ``UNCONFIRMED`` are bookings awaiting the
+    host's confirmation; ``RECURRING`` are occurrences of recurring series.
+    """
+
+    UPCOMING = "upcoming"
+    RECURRING = "recurring"
+    PAST = "past"
+    CANCELLED = "cancelled"
+    UNCONFIRMED = "unconfirmed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class SortOrder(str, enum.Enum):
+    """The direction of a listing sort (``sort_start=SortOrder.DESC``)."""
+
+    ASC = "asc"
+    DESC = "desc"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class BookingReferenceType(str, enum.Enum):
+    """The kind of a booking reference: a calendar event or a video meeting made for a booking.
+
+    Also the values of the ``type`` filter of :meth:`Bookings.references`. A reference of a
+    kind the SDK does not know keeps its raw string in :attr:`BookingReference.type`.
+    """
+
+    GOOGLE_CALENDAR = "google_calendar"
+    OFFICE365_CALENDAR = "office365_calendar"
+    DAILY_VIDEO = "daily_video"
+    GOOGLE_VIDEO = "google_video"
+    OFFICE365_VIDEO = "office365_video"
+    ZOOM_VIDEO = "zoom_video"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Language(str, enum.Enum):
+    """A language an attendee or guest can be addressed in (confirmation emails).
+
+    The 43 values of the API's ``language`` enumeration, in its spelling (``"es-419"``,
+    ``"pt-BR"``, ``"zh-CN"``, ``"iw"`` for Hebrew beside ``"he"``).
+    """
+
+    AR = "ar"
+    AZ = "az"
+    BG = "bg"
+    BN = "bn"
+    CA = "ca"
+    CS = "cs"
+    DA = "da"
+    DE = "de"
+    EL = "el"
+    EN = "en"
+    ES = "es"
+    ES_419 = "es-419"
+    ET = "et"
+    EU = "eu"
+    FI = "fi"
+    FR = "fr"
+    HE = "he"
+    HR = "hr"
+    HU = "hu"
+    ID = "id"
+    IT = "it"
+    IW = "iw"
+    JA = "ja"
+    KM = "km"
+    KO = "ko"
+    LV = "lv"
+    NL = "nl"
+    NO = "no"
+    PL = "pl"
+    PT = "pt"
+    PT_BR = "pt-BR"
+    RO = "ro"
+    RU = "ru"
+    SK = "sk"
+    SR = "sr"
+    SV = "sv"
+    TA = "ta"
+    TH = "th"
+    TR = "tr"
+    UK = "uk"
+    VI = "vi"
+    ZH_CN = "zh-CN"
+    ZH_TW = "zh-TW"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class LocationIntegration(str, enum.Enum):
+    """A conferencing app a booking can take place in (:class:`IntegrationLocation`)."""
+
+    CAL_VIDEO = "cal-video"
+    GOOGLE_MEET = "google-meet"
+    ZOOM = "zoom"
+    WHEREBY_VIDEO = "whereby-video"
+    WHATSAPP_VIDEO = "whatsapp-video"
+    WEBEX_VIDEO = "webex-video"
+    TELEGRAM_VIDEO = "telegram-video"
+    TANDEM = "tandem"
+    SYLAPS_VIDEO = "sylaps-video"
+    SKYPE_VIDEO = "skype-video"
+    SIRIUS_VIDEO = "sirius-video"
+    SIGNAL_VIDEO = "signal-video"
+    SHIMMER_VIDEO = "shimmer-video"
+    SALESROOM_VIDEO = "salesroom-video"
+    ROAM_VIDEO = "roam-video"
+    RIVERSIDE_VIDEO = "riverside-video"
+    PING_VIDEO = "ping-video"
+    OFFICE365_VIDEO = "office365-video"
+    MIROTALK_VIDEO = "mirotalk-video"
+    JITSI = "jitsi"
+    JELLY_VIDEO = "jelly-video"
+    JELLY_CONFERENCING = "jelly-conferencing"
+    HUDDLE = "huddle"
+    FACETIME_VIDEO = "facetime-video"
+    ELEMENT_CALL_VIDEO = "element-call-video"
+    EIGHTXEIGHT_VIDEO = "eightxeight-video"
+    DISCORD_VIDEO = "discord-video"
+    DEMODESK_VIDEO = "demodesk-video"
+    CAMPFIRE_VIDEO = "campfire-video"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# --- the other outputs ---------------------------------------------------------------------
+
+
+def _from_epoch(seconds: float | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, timezone.utc)
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class Pagination:
+    """Where a page of a listing sits in the whole result (offset paging, API-NOTES §9).
+
+    Attributes:
+        total_items: Items matching the filters, across all pages.
+        remaining_items: Items after this page.
+        returned_items: Items on this page.
+        items_per_page: The page size asked for (``take``).
+        current_page: 1-based number of this page (0 when there are no items at all).
+        total_pages: Pages in the whole result at this page size.
+        has_next_page: Whether items follow this page.
+        has_previous_page: Whether items precede this page.
+    """
+
+    total_items: int
+    remaining_items: int
+    returned_items: int
+    items_per_page: int
+    current_page: int
+    total_pages: int
+    has_next_page: bool
+    has_previous_page: bool
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class Recording:
+    """A Cal Video recording of a booking's meeting (the video provider's record, passed on).
+
+    Attributes:
+        id: The recording's id at the video provider.
+        room_name: The video room the recording was made in.
+        start_ts: When the recording started, in seconds since the epoch.
+        status: The provider's recording status (``"finished"``, ``"in-progress"``, ...).
+        max_participants: Most participants present at once, if reported.
+        duration: Length in seconds.
+        share_token: Token for sharing the recording.
+        download_link: A temporary download URL, or ``None`` when none could be made.
+        error: Why the recording failed, or ``None``.
+    """
+
+    id: str
+    room_name: str = ""
+    start_ts: float | None = None
+    status: str = ""
+    max_participants: int | None = None
+    duration: float | None = None
+    share_token: str | None = None
+    download_link: str | None = None
+    error: str | None = None
+
+    @property
+    def started_at(self) -> datetime | None:
+        """:attr:`start_ts` as an aware UTC ``datetime``."""
+        return _from_epoch(self.start_ts)
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class CalendarLink:
+    """An "add to calendar" link for a booking.
+
+    Attributes:
+        label: The calendar it is for (``"Google Calendar"``, ``"ICS"``, ...).
+        link: The URL (or a ``data:`` URL holding an ICS file).
+    """
+
+    label: str
+    link: str
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class BookingReference:
+    """A calendar event or video meeting created for a booking in an external service.
+
+    Attributes:
+        id: The reference's id.
+        type: A :class:`BookingReferenceType`, or the raw string for a kind the SDK does not
+            know.
+        event_uid: The event's (or meeting's) uid in the external service.
+        destination_calendar_id: The calendar the event was created in, or ``None``.
+    """
+
+    id: int
+    type: BookingReferenceType | str
+    event_uid: str
+    destination_calendar_id: str | None = None
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class ConferencingParticipant:
+    """One participant of a Cal Video meeting session.
+
+    Attributes:
+        user_id: The participant's user id at the video provider, or ``None`` for guests.
+        user_name: The name the participant joined with, or ``None``.
+        join_time: When the participant joined, in seconds since the epoch.
+        duration: Seconds the participant stayed.
+    """
+
+    user_id: str | None = None
+    user_name: str | None = None
+    join_time: float | None = None
+    duration: float | None = None
+
+    @property
+    def joined_at(self) -> datetime | None:
+        """:attr:`join_time` as an aware UTC ``datetime``."""
+        return _from_epoch(self.join_time)
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class ConferencingSession:
+    """One Cal Video meeting session held for a booking.
+
+    Attributes:
+        id: The session's id at the video provider.
+        room: The video room.
+        start_time: When the session started, in seconds since the epoch.
+        duration: Length in seconds.
+        ongoing: Whether the session is still going on.
+        max_participants: Most participants present at once.
+        participants: Who took part.
+    """
+
+    id: str
+    room: str = ""
+    start_time: float | None = None
+    duration: float | None = None
+    ongoing: bool = False
+    max_participants: int | None = None
+    participants: tuple[ConferencingParticipant, ...] = ()
+
+    @property
+    def started_at(self) -> datetime | None:
+        """:attr:`start_time` as an aware UTC ``datetime``."""
+        return _from_epoch(self.start_time)
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class ReassignedHost:
+    """The host a booking was reassigned to.
+
+    Attributes:
+        id: The host's user id.
+        name: Display name.
+        email: Email address.
+        display_email: Email address cleaned for display, when the server sends it.
+    """
+
+    id: int
+    name: str = ""
+    email: str = ""
+    display_email: str | None = None
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class ReassignedBooking:
+    """The result of reassigning a booking (``data`` of the reassign endpoints, API-NOTES S1).
+
+    Attributes:
+        booking_uid: The booking's uid (unchanged by the reassignment).
+        reassigned_to: The new host.
+    """
+
+    booking_uid: str
+    reassigned_to: ReassignedHost
