@@ -399,6 +399,7 @@ class CalEmulator:
     async def stop(self) -> None:
         """Stop serving and close every connection."""
         runner, self._runner = self._runner, None
+        self._bound_port = None
         if runner is not None:
             await runner.cleanup()
 
