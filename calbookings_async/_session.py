@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import html
 import logging
 import random
 import re
@@ -152,15 +153,21 @@ class ConcurrencySlots:
         return self._free
 
 
+# Scripts, style sheets and comments are not text a reader wants (a CDN's error page is mostly
+# CSS); one cut off by the read limit runs to the end.
+_INVISIBLE = re.compile(
+    r"<(script|style)\b[^>]*>(?:.*?</\1\s*>|.*\Z)|<!--(?:.*?-->|.*\Z)", re.IGNORECASE | re.DOTALL
+)
 _TAGS = re.compile(r"<[^>]*>")
-_SPACES = re.compile(r"\s+")
+_SPACES = re.compile(r"[\s\x00-\x1f\x7f]+")
 _NO_OPTIONS = RequestOptions()
 
 
 def _readable(body: bytes, reason: str) -> str:
     """A one-line summary of a non-JSON error body (an HTML page from a proxy, say)."""
-    text = body[:4096].decode("utf-8", "replace")
-    text = _SPACES.sub(" ", _TAGS.sub(" ", text)).strip()
+    text = body[:65536].decode("utf-8", "replace")
+    text = html.unescape(_TAGS.sub(" ", _INVISIBLE.sub(" ", text)))
+    text = _SPACES.sub(" ", text).strip()
     if not text:
         return reason or "no response body"
     if len(text) > 200:
@@ -393,7 +400,8 @@ class Session:
             raise _decode_error(response, method, url, "expected a JSON object envelope")
         if envelope.get("status") == "error":
             # A success status with an error envelope: treat it as the error it says it is.
-            raise self._error(response, method, url, None, self._clock.monotonic())
+            reported = parse_rate_limit_headers(response.raw_headers)
+            raise self._error(response, method, url, reported, self._clock.monotonic())
         return envelope
 
     def _error(
