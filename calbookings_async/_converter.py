@@ -420,10 +420,10 @@ converter.register_structure_hook_factory(_is_output_class, _generate_output_hoo
 
 
 def _unstructure_value(value: Any) -> Any:
+    if isinstance(value, enum.Enum):  # before str: string enums are str instances too
+        return value.value
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
-    if isinstance(value, enum.Enum):
-        return value.value
     if isinstance(value, datetime):
         return format_datetime(value)
     if attrs.has(type(value)):
