@@ -66,8 +66,8 @@ class RateLimit:
     ``reset`` is in seconds from the moment the response was observed (not an epoch).
 
     Attributes:
-        name: The limit's name as the header suffix spells it (``"Default"``,
-            ``"Booking_guests_add"``).
+        name: The limit's name, the header suffix in lower case (``"default"`` for
+            ``X-RateLimit-Limit-Default``, ``"booking_guests_add"``).
         limit: Requests allowed per window, or ``None`` if the header was absent or unreadable.
         remaining: Requests left in the current window (0 while blocked), or ``None``.
         reset: Seconds until the window (or the block) ends, or ``None``.

@@ -7,8 +7,9 @@ There are no un-suffixed forms and no ``Retry-After``; un-suffixed headers from 
 ignored, and a ``Retry-After`` in seconds is honoured if one appears.
 
 Parsing runs on every response, so it works on the raw header pairs, looks closely only at long
-names starting with ``x``, and keeps numbers in plain lists. Values that are not numbers are
-treated as absent; negative values count as zero when read. Names are kept in lower case
+names starting with ``x``, and keeps numbers in plain lists. Values that are not finite numbers
+(junk, NaN, infinities, integers too large for a float) are treated as absent; negative values
+count as zero when read. Names are kept in lower case
 (``"default"``, ``"booking_guests_add"``).
 
 This module imports only ``_errors`` and ``_types``.
@@ -115,10 +116,7 @@ def parse_retry_after(value: str | None) -> float | None:
     """Read a ``Retry-After`` header given in seconds (an HTTP date is ignored)."""
     if value is None:
         return None
-    number = _number(value.strip().encode("latin-1", "replace"))
-    if number is None:
-        return None
-    return max(0.0, float(number))
+    return _seconds(_number(value.strip().encode("latin-1", "replace")))
 
 
 def _count(value: float | None) -> int | None:
@@ -126,7 +124,13 @@ def _count(value: float | None) -> int | None:
 
 
 def _seconds(value: float | None) -> float | None:
-    return None if value is None else max(0.0, float(value))
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:
+        return None  # an integer header too large for a float: as unreadable as "1e999"
+    return max(0.0, seconds)
 
 
 def to_public(reported: Reported | None, observed_at: float) -> dict[str, RateLimit]:
