@@ -215,7 +215,7 @@ async def test_create_returns_201_with_the_live_shape_and_records_it(
 async def test_create_by_slug_and_username_or_team_slug(
     world: World, http: aiohttp.ClientSession
 ) -> None:
-    by_user = {"start": at(1), "eventTypeSlug": "intro", "username": "sam"}
+    by_user: dict[str, Any] = {"start": at(1), "eventTypeSlug": "intro", "username": "sam"}
     by_user["attendee"] = {"name": "A", "email": "a@example.org", "timeZone": "UTC"}
     assert (await create(http, by_user))["hosts"][0]["id"] == world.second
     by_team = {**by_user, "eventTypeSlug": "demo", "teamSlug": "sales"}
@@ -901,7 +901,7 @@ async def test_listing_uses_a_cached_filtered_list(
         calls += 1
         return original(query)
 
-    emu.store._matching = counting  # type: ignore[method-assign]
+    emu.store._matching = counting  # type: ignore[method-assign,assignment]
     for skip in range(0, 50, 10):
         await call(http, "GET", "/v2/bookings", params={"take": "10", "skip": str(skip)})
     assert calls == 1

@@ -192,7 +192,7 @@ class SpecValidator:
         assert not problems, f"{method} {template} vs {name}: {problems[:5]}"
 
     def is_variant(self, name: str, instance: Any) -> bool:
-        return self.validator(name).is_valid(instance)
+        return bool(self.validator(name).is_valid(instance))
 
 
 FULL = SpecValidator()
@@ -570,7 +570,7 @@ def test_the_strict_validator_reads_the_spec_faithfully() -> None:
         "attendees": [],
         "bookingFieldsResponses": {},
     }
-    envelope = {"status": "success", "data": booking}
+    envelope: dict[str, Any] = {"status": "success", "data": booking}
     assert not strict.errors("GetBookingOutput_2024_08_13", envelope)
     recurring = copy.deepcopy(envelope)
     recurring["data"]["recurringBookingUid"] = "r"
