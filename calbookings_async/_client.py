@@ -85,7 +85,10 @@ def _is_loopback(host: str) -> bool:
 
 def _check_base_url(base_url: Any) -> str:
     check_str("base_url", base_url)
-    parts = urlsplit(base_url)
+    try:
+        parts = urlsplit(base_url)
+    except ValueError:  # "https://[::1" and the like
+        raise InvalidArgumentError("base_url", "not a valid URL") from None
     if parts.scheme == "http":
         if not _is_loopback(parts.hostname or ""):
             raise InvalidArgumentError(
