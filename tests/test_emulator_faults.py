@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any
@@ -35,10 +36,14 @@ def booking_body(event_type: int, start: str = "2026-03-05T10:00:00Z", **extra: 
 
 
 @pytest.fixture
-async def emu() -> AsyncIterator[CalEmulator]:
+async def emu(caplog: pytest.LogCaptureFixture) -> AsyncIterator[CalEmulator]:
+    caplog.set_level(logging.DEBUG, logger="aiohttp")
     async with CalEmulator(seed=9, wall_clock=NOW.timestamp, rate_limit=None) as emulator:
         yield emulator
         assert emulator.errors == []
+    # Dropped and truncated connections must not make aiohttp's server log errors.
+    noisy = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert noisy == []
 
 
 @pytest.fixture

@@ -175,6 +175,21 @@ async def test_credentials_get_their_own_trackers_and_default_limits(emu: CalEmu
         assert status == 200  # the API key is a different tracker
 
 
+async def test_anonymous_limit_can_differ(clock: FakeClock) -> None:
+    emu = CalEmulator(
+        clock=clock, rate_limit=RateLimit(limit=50), anonymous_rate_limit=RateLimit(limit=2)
+    )
+    uid = emu.add_booking(event_type_id=emu.add_event_type(slug="x"), start="2099-01-01")
+    async with emu, aiohttp.ClientSession(emu.base_url) as http:
+        versioned = {"cal-api-version": API_VERSION}
+        statuses = [
+            (await get(http, f"/v2/bookings/{uid}", headers=versioned))[0] for _ in range(3)
+        ]
+        assert statuses == [200, 200, 429]
+        _, headers, _ = await get(http, headers={**versioned, **emu.headers()})
+        assert headers["X-RateLimit-Limit-Default"] == "50"
+
+
 async def test_named_key_limits_e2e(emu: CalEmulator, clock: FakeClock) -> None:
     async with aiohttp.ClientSession(emu.base_url, headers=emu.headers(token="cal_multi")) as http:
         statuses = []

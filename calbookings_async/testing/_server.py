@@ -295,6 +295,8 @@ class CalEmulator:
         rate_limit: Default limit for API keys (and anonymous callers); None turns throttling off.
         access_token_rate_limit: Default limit for access tokens (Cal.com: 500 per minute).
         oauth_rate_limit: Default limit for OAuth clients (Cal.com: 500 per minute).
+        anonymous_rate_limit: Limit per client IP for unauthenticated calls (default: the same
+            as ``rate_limit``; Cal.com: 120 per minute).
         route_limits: Per-route named limits that replace the default for that route; by default
             ``booking_guests_add`` (5 per 60 s) on ``POST /v2/bookings/{bookingUid}/guests``.
         seed: Seed of every random choice (uids, seeded data, probabilistic faults).
@@ -314,6 +316,7 @@ class CalEmulator:
         rate_limit: RateLimit | None = DEFAULT_API_KEY_LIMIT,
         access_token_rate_limit: RateLimit = DEFAULT_ACCESS_TOKEN_LIMIT,
         oauth_rate_limit: RateLimit = DEFAULT_OAUTH_CLIENT_LIMIT,
+        anonymous_rate_limit: RateLimit | None = None,
         route_limits: Mapping[str, RateLimit] | None = None,
         seed: int = 0,
         clock: Callable[[], float] = time.monotonic,
@@ -335,6 +338,7 @@ class CalEmulator:
         self._rate_limit = rate_limit
         self._access_token_limit = access_token_rate_limit
         self._oauth_limit = oauth_rate_limit
+        self._anonymous_limit = anonymous_rate_limit
         self._route_limits: dict[str, tuple[RateLimit, ...]] = {
             key: (limit,)
             for key, limit in (
@@ -933,7 +937,7 @@ class CalEmulator:
             elif tracker.startswith("oauth_client_"):
                 limits = (self._oauth_limit,)
             else:
-                limits = (self._rate_limit,)
+                limits = (self._anonymous_limit or self._rate_limit,)
         allowed, headers = self.throttler.hit(tracker, limits)
         if not allowed:
             raise ApiError(
