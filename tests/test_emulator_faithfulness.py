@@ -482,8 +482,12 @@ async def test_every_operation_and_shape_validates_against_the_spec(
     gone = emu.add_user(name="Gone Host", username="gone")
     ghost = emu.add_booking(event_type_id=regular, start=at(30), host_id=gone)
     emu.remove_user(gone)
+    # The live server's oddities, made explicitly (the seed has them too, by chance).
     nowhere = emu.add_booking(event_type_id=regular, start=at(31), host_id=host)
+    emu.booking_record(nowhere).attendees[0].locale = None
     emu.update_booking(nowhere, location=None, updated=None)
+    orphan = emu.add_booking(event_type_id=regular, start=at(32), host_id=host)
+    emu.update_booking(orphan, event_type_id=None)
     oddities = set(summary.kinds)
     assert {"recurring", "seated", "recurring_seated", "round_robin", "instant"} <= oddities
     listed: list[dict[str, Any]] = []
