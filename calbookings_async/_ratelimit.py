@@ -9,8 +9,7 @@ ignored, and a ``Retry-After`` in seconds is honoured if one appears.
 Parsing runs on every response, so it works on the raw header pairs, looks closely only at long
 names starting with ``x``, and keeps numbers in plain lists. Values that are not finite numbers
 (junk, NaN, infinities, integers too large for a float) are treated as absent; negative values
-count as zero when read. Names are kept in lower case
-(``"default"``, ``"booking_guests_add"``).
+count as zero when read. Names are kept in lower case (``"default"``, ``"booking_guests_add"``).
 
 This module imports only ``_errors`` and ``_types``.
 """

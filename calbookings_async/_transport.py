@@ -167,6 +167,7 @@ class AiohttpTransport:
         Raises:
             TransportError: No complete response was received.
             RequestTimeout: The timeout expired first.
+            ClientClosedError: The client, or the caller's session, is (or got) closed.
         """
         if self._closed:
             raise ClientClosedError("the client is closed", method=method, url=url)
