@@ -313,12 +313,9 @@ class Store:
         out["end"] = format_ms(b.end)
         out["duration"] = (b.end - b.start) // _MINUTE
         out["eventTypeId"] = b.event_type_id
+        # A deleted event type nulls the relation (the live server then sends null).
         out["eventType"] = (
-            {"id": event_type.id, "slug": event_type.slug}
-            if event_type is not None
-            else (
-                {"id": b.event_type_id, "slug": "deleted"} if b.event_type_id is not None else None
-            )
+            {"id": event_type.id, "slug": event_type.slug} if event_type is not None else None
         )
         out["meetingUrl"] = b.location
         out["location"] = b.location
