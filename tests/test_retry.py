@@ -275,7 +275,7 @@ async def test_timeout(
     loopback_server: ScriptedServer, make_client: MakeClient, operation: str, expected: int
 ) -> None:
     loopback_server.default = Reply(delay=10)
-    cal = make_client(retry=POLICY, timeout=0.15)
+    cal = make_client(retry=POLICY, timeout=0.3)
     with pytest.raises(RequestTimeout) as caught:
         await CALLS[operation](cal)
     assert caught.value.may_have_been_applied is True
@@ -635,7 +635,7 @@ async def test_deadline_bounds_the_attempt_timeout(
     loopback_server: ScriptedServer, make_client: MakeClient
 ) -> None:
     loopback_server.default = Reply(delay=10)
-    cal = make_client(timeout=30.0, retry=attrs.evolve(POLICY, deadline=0.2))
+    cal = make_client(timeout=30.0, retry=attrs.evolve(POLICY, deadline=0.3))
     with pytest.raises(RequestTimeout):
         await safe_call(cal)
     assert loopback_server.count == 1

@@ -223,7 +223,7 @@ async def test_slow_server_past_the_total_timeout(
     loopback_server: ScriptedServer, make_client: MakeClient
 ) -> None:
     loopback_server.default = Reply(delay=10)
-    cal = make_client(timeout=0.2, retry=RetryPolicy.disabled())
+    cal = make_client(timeout=0.3, retry=RetryPolicy.disabled())
     with pytest.raises(RequestTimeout) as caught:
         await decline(cal)
     assert caught.value.may_have_been_applied is True
