@@ -10,6 +10,7 @@ This module imports only ``_validate``, ``_errors`` and ``_types``.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from typing import Any
@@ -61,14 +62,27 @@ def _positive_or_none(name: str) -> Callable[[Any, Any, Any], None]:
     return validate
 
 
+def _is_async(hook: Any) -> bool:
+    return inspect.iscoroutinefunction(hook) or inspect.iscoroutinefunction(
+        getattr(hook, "__call__", None)  # noqa: B004 - an object with an async __call__
+    )
+
+
 def _hooks(value: Any) -> tuple[Callable[[RetryAttempt], Any], ...]:
+    # Hooks are called, never awaited: an async one would only make a coroutine that never runs.
     if callable(value):
+        if _is_async(value):
+            raise InvalidArgumentError("on_retry", "must be a plain function, not async")
         return (value,)
     if isinstance(value, Sequence) and not isinstance(value, str):
         hooks = tuple(value)
         for index, hook in enumerate(hooks):
             if not callable(hook):
                 raise InvalidArgumentError(f"on_retry[{index}]", "must be callable")
+            if _is_async(hook):
+                raise InvalidArgumentError(
+                    f"on_retry[{index}]", "must be a plain function, not async"
+                )
         return hooks
     raise InvalidArgumentError("on_retry", "expected a callable or a sequence of callables")
 
@@ -123,8 +137,8 @@ class RetryPolicy:
             reset is further away raises :class:`RateLimitError` at once (with ``retry_after``).
         retry_unsafe: Also retry create, reschedule, add-guests and automatic reassign after
             5xx, timeouts and dropped connections. These may then be applied twice.
-        on_retry: Callables given a :class:`RetryAttempt` before each wait. They must not
-            raise; an exception from a hook is logged and ignored.
+        on_retry: Plain (not async) callables given a :class:`RetryAttempt` before each wait.
+            They must not raise; an exception from a hook is logged and ignored.
     """
 
     attempts: int = attrs.field(default=4)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import inspect
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterator, Mapping
@@ -232,9 +233,15 @@ async def retry_after_failure(
         )
         for hook in policy.on_retry:
             try:
-                hook(record)
+                result = hook(record)
             except Exception:
                 logger.exception("%s: an on_retry hook raised; ignored", operation)
+                continue
+            if inspect.iscoroutine(result):
+                # An async hook that slipped past RetryPolicy's check (a lambda returning a
+                # coroutine, say): close it rather than leave it never awaited.
+                result.close()
+                logger.error("%s: an on_retry hook returned a coroutine; ignored", operation)
 
     async def sleep(seconds: float) -> None:
         if _waits_enabled:

@@ -318,6 +318,30 @@ def test_bad_retry_policy_values(fields: dict[str, Any], argument: str) -> None:
     assert caught.value.argument == argument
 
 
+async def _async_hook(record: Any) -> None:
+    pass
+
+
+class _AsyncCallable:
+    async def __call__(self, record: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("hooks", "argument"),
+    [
+        (_async_hook, "on_retry"),
+        ([print, _async_hook], "on_retry[1]"),
+        ((_AsyncCallable(),), "on_retry[0]"),
+    ],
+)
+def test_async_retry_hooks_are_refused(hooks: Any, argument: str) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        RetryPolicy(on_retry=hooks)
+    assert caught.value.argument == argument
+    assert "async" in str(caught.value)
+
+
 def test_retry_must_be_a_policy() -> None:
     refused("retry", api_key=API_KEY, retry={"attempts": 3})
 

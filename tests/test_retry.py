@@ -452,6 +452,25 @@ async def test_a_hook_that_raises_is_ignored(
     assert hook_errors[0].levelno == logging.ERROR
 
 
+async def test_a_hook_returning_a_coroutine_is_closed_and_ignored(
+    loopback_server: ScriptedServer,
+    make_client: MakeClient,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    loopback_server.script(Reply(status=503))
+    awaited: list[int] = []
+
+    async def report(record: RetryAttempt) -> None:
+        awaited.append(record.attempt)
+
+    cal = make_client(retry=attrs.evolve(POLICY, on_retry=lambda record: report(record)))
+    with caplog.at_level(logging.INFO, logger="calbookings_async"):
+        await safe_call(cal)
+    assert loopback_server.count == 2
+    assert awaited == []
+    assert any("returned a coroutine" in r.getMessage() for r in caplog.records)
+
+
 async def test_retries_are_logged_at_info(
     loopback_server: ScriptedServer,
     make_client: MakeClient,
