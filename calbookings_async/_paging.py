@@ -192,11 +192,10 @@ class Pager(Generic[T]):
         page = first
         del first
         try:
-            while True:
-                yield page
-                if not _continues(page):
-                    return
-                # The total is re-read from every page: it moves while bookings are made.
+            while _continues(page):
+                # Top the window up before handing the page over, so that the next pages
+                # download while the consumer works. The total is re-read from every page:
+                # it moves while bookings are made and cancelled.
                 total = page.pagination.total_items
                 while len(window) < limit and planned < total:
                     window.append(asyncio.ensure_future(fetch(planned)))
@@ -206,9 +205,11 @@ class Pager(Generic[T]):
                     planned = page.next_skip
                     window.append(asyncio.ensure_future(fetch(planned)))
                     planned += take
+                yield page
                 task = window.popleft()
                 del page
                 page = await task
+            yield page
         finally:
             # Stopped early (or failed): cancel what is still running and wait for it, so no
             # task outlives the walk and no failure goes unretrieved.
