@@ -4,14 +4,15 @@ A listing call returns a :class:`Pager` at once, without sending anything (its a
 checked then, so a bad filter fails where it was written). ``await pager`` fetches one page;
 ``async for item in pager`` walks every page the way API-NOTES §9 prescribes: ask for the next
 offset (``skip`` plus the page's ``returnedItems``) while the page says ``hasNextPage``, and stop
-at an empty page whatever it says. Pages are not kept: a walk over 100,000 bookings holds one
-page (or, fetching concurrently, the ``concurrency`` pages in flight) at a time.
+at an empty page whatever it says. Pages are not kept: a walk over 100,000 bookings holds the
+page being consumed (plus, fetching concurrently, at most ``concurrency`` pages fetched ahead).
 
 With ``concurrency > 1`` the first page is fetched alone, to learn the total; then the offsets of
-the following pages are known and up to ``concurrency`` of them are fetched at once. Pages are
-still yielded in order, and at most ``concurrency`` pages are fetched ahead of the consumer. If
-the consumer stops early (``break``, an exception, cancellation) the fetches still running are
-cancelled and awaited when the iterator is closed.
+the following pages are known and up to ``concurrency`` of them are fetched at once, while the
+consumer works on the current one. Pages are still yielded in order, and at most
+``concurrency`` pages are fetched ahead of the consumer. If the consumer stops early (``break``,
+an exception, cancellation) the fetches still running are cancelled and awaited when the
+iterator is closed.
 
 The listing query (filters, sorts, ``take``) is built and checked here too, because all four
 listings share it, as is the ``type`` filter the two references endpoints share.

@@ -43,6 +43,7 @@ from calbookings_async import (
     CreateBookingRouting,
     CreateInstantBookingInput,
     CreateRecurringBookingInput,
+    DecodeError,
     Guest,
     IntegrationLocation,
     Language,
@@ -912,3 +913,41 @@ async def test_only_safe_operations_are_repeated_after_a_server_error(
                 await case.call(cal)
             assert raised.value.may_have_been_applied
             assert len(api.sent) == 1
+
+
+async def test_client_views_carry_both_resources(cal: CalBookings) -> None:
+    view = cal.with_options(retry_unsafe=True)
+    with mock_api() as api:
+        api.reply({"status": "error", "error": {"code": "X", "message": "down"}}, status=502)
+        api.data(booking_json(), status=201)
+        await view.bookings.create(
+            CreateBookingInput(start=START, attendee=MINIMAL_ATTENDEE, event_type_id=1)
+        )
+        assert len(api.sent) == 2  # create repeated: the view opted in
+        api.reply({"status": "success", "data": PAGE_DATA, **PAGINATION})
+        page = await view.organizations.bookings(3, take=2)
+    assert api.last.raw_path == "/v2/organizations/3/bookings"
+    assert len(page) == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "path"),
+    [(["https://a.example", 7], "$.data[1]"), ({"url": "x"}, "$.data")],
+    ids=["not-a-string", "not-an-array"],
+)
+async def test_transcripts_that_are_not_strings_are_a_decode_error(
+    cal: CalBookings, data: Any, path: str
+) -> None:
+    with mock_api() as api:
+        api.data(data)
+        with pytest.raises(DecodeError) as raised:
+            await cal.bookings.transcripts("uid")
+    assert raised.value.path == path
+
+
+async def test_a_reassign_result_without_the_new_host_is_a_decode_error(cal: CalBookings) -> None:
+    with mock_api() as api:
+        api.data({"bookingUid": "uid"})
+        with pytest.raises(DecodeError) as raised:
+            await cal.bookings.reassign("uid")
+    assert raised.value.path == "$.data.reassignedTo"
