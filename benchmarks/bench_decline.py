@@ -162,11 +162,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python {sys.version.split()[0]}, aiohttp {aiohttp.__version__}")
         sdk_us, json_us = decode_micros()
         print(
-            f"decode one booking: SDK {sdk_us:.1f} us (orjson + typed model), json.loads {json_us:.1f} us"
+            f"decode one booking: SDK {sdk_us:.1f} us (orjson + typed model),"
+            f" json.loads {json_us:.1f} us"
         )
-        print(
-            f"{'concurrency':>11} {'raw req/s':>10} {'sdk req/s':>10} {'ratio':>6}  (median of {args.rounds} rounds of interleaved chunks)"
-        )
+        header = f"{'concurrency':>11} {'raw req/s':>10} {'sdk req/s':>10} {'ratio':>6}"
+        print(f"{header}  (median of {args.rounds} rounds of interleaved chunks)")
         for concurrency in args.concurrency:
             chunk = args.chunk if concurrency > 1 else max(100, args.chunk // 4)
             ratios, raws, sdks = [], [], []
@@ -176,9 +176,11 @@ def main(argv: list[str] | None = None) -> int:
                 raws.append(raw)
                 sdks.append(sdk)
                 ratios.append(sdk / raw)
+            rounds = ", ".join(f"{ratio:.3f}" for ratio in ratios)
             print(
-                f"{concurrency:>11} {statistics.median(raws):>10.0f} {statistics.median(sdks):>10.0f}"
-                f" {statistics.median(ratios):>6.3f}  rounds: {', '.join(f'{r:.3f}' for r in ratios)}"
+                f"{concurrency:>11} {statistics.median(raws):>10.0f}"
+                f" {statistics.median(sdks):>10.0f} {statistics.median(ratios):>6.3f}"
+                f"  rounds: {rounds}"
             )
     finally:
         server.kill()

@@ -19,12 +19,18 @@ Imports ``_paging``, ``_decode``, ``_converter``, ``_inputs``, ``_models``, ``_v
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from ._converter import unstructure
-from ._decode import decode, decode_booking, decode_booking_or_series, decode_bookings, decode_list
+from ._decode import (
+    data_list_of,
+    data_of,
+    decode_bookings,
+    envelope_booking,
+    envelope_booking_or_series,
+)
 from ._errors import DecodeError, InvalidArgumentError
 from ._inputs import (
     MAX_GUESTS_PER_REQUEST,
@@ -56,7 +62,7 @@ from ._models import (
     SortOrder,
 )
 from ._paging import Pager, listing_query, reference_query, request_pages
-from ._types import Requester
+from ._types import JSONObject, Requester
 from ._validate import (
     check_aware_datetime,
     check_bool,
@@ -69,6 +75,8 @@ from ._validate import (
 )
 
 __all__ = ["Bookings"]
+
+T = TypeVar("T")
 
 _CREATE_INPUTS = (CreateBookingInput, CreateInstantBookingInput, CreateRecurringBookingInput)
 
@@ -119,14 +127,14 @@ class Bookings:
                 "expected CreateBookingInput, CreateInstantBookingInput or "
                 f"CreateRecurringBookingInput, got {type(booking).__name__}",
             )
-        envelope = await self._requester.request(
+        return await self._requester.request(
             "POST",
             "/v2/bookings",
             body=unstructure(booking),
             idempotent=False,
             operation="bookings.create",
+            decode=envelope_booking_or_series,
         )
-        return decode_booking_or_series(envelope.get("data"))
 
     def list(
         self,
@@ -246,8 +254,7 @@ class Bookings:
             NotFoundError: No such booking.
             CalError: Any other failure (see the error tree).
         """
-        data = await self._get(booking_uid, "", "bookings.get")
-        return decode_booking_or_series(data)
+        return await self._get(booking_uid, "", "bookings.get", envelope_booking_or_series)
 
     async def recordings(self, booking_uid: str) -> builtins.list[Recording]:
         """``GET /v2/bookings/{bookingUid}/recordings``: the Cal Video recordings of a booking.
@@ -265,8 +272,9 @@ class Bookings:
             NotFoundError: No such booking.
             CalError: Any other failure (see the error tree).
         """
-        data = await self._get(booking_uid, "/recordings", "bookings.recordings")
-        return decode_list(data, Recording)
+        return await self._get(
+            booking_uid, "/recordings", "bookings.recordings", data_list_of(Recording)
+        )
 
     async def transcripts(self, booking_uid: str) -> builtins.list[str]:
         """``GET /v2/bookings/{bookingUid}/transcripts``: Cal Video transcript download links.
@@ -284,8 +292,9 @@ class Bookings:
             NotFoundError: No such booking.
             CalError: Any other failure (see the error tree).
         """
-        data = await self._get(booking_uid, "/transcripts", "bookings.transcripts")
-        return _strings(data)
+        return await self._get(
+            booking_uid, "/transcripts", "bookings.transcripts", _envelope_strings
+        )
 
     async def calendar_links(self, booking_uid: str) -> builtins.list[CalendarLink]:
         """``GET /v2/bookings/{bookingUid}/calendar-links``: "add to calendar" links.
@@ -303,8 +312,9 @@ class Bookings:
             NotFoundError: No such booking.
             CalError: Any other failure (see the error tree).
         """
-        data = await self._get(booking_uid, "/calendar-links", "bookings.calendar_links")
-        return decode_list(data, CalendarLink)
+        return await self._get(
+            booking_uid, "/calendar-links", "bookings.calendar_links", data_list_of(CalendarLink)
+        )
 
     async def references(
         self, booking_uid: str, *, type: BookingReferenceType | None = None
@@ -327,8 +337,13 @@ class Bookings:
             CalError: Any other failure (see the error tree).
         """
         query = reference_query(type)
-        data = await self._get(booking_uid, "/references", "bookings.references", query)
-        return decode_list(data, BookingReference)
+        return await self._get(
+            booking_uid,
+            "/references",
+            "bookings.references",
+            data_list_of(BookingReference),
+            query,
+        )
 
     async def conferencing_sessions(self, booking_uid: str) -> builtins.list[ConferencingSession]:
         """``GET /v2/bookings/{bookingUid}/conferencing-sessions``: Cal Video sessions held.
@@ -347,27 +362,30 @@ class Bookings:
             NotFoundError: No such booking.
             CalError: Any other failure (see the error tree).
         """
-        data = await self._get(
-            booking_uid, "/conferencing-sessions", "bookings.conferencing_sessions"
+        return await self._get(
+            booking_uid,
+            "/conferencing-sessions",
+            "bookings.conferencing_sessions",
+            data_list_of(ConferencingSession),
         )
-        return decode_list(data, ConferencingSession)
 
     async def _get(
         self,
         booking_uid: str,
         suffix: str,
         operation: str,
+        decode: Callable[[JSONObject], T],
         query: builtins.list[tuple[str, str]] | None = None,
-    ) -> Any:
+    ) -> T:
         uid = check_uid("booking_uid", booking_uid)
-        envelope = await self._requester.request(
+        return await self._requester.request(
             "GET",
             f"/v2/bookings/{uid}{suffix}",
             query=query or None,
             idempotent=True,
             operation=operation,
+            decode=decode,
         )
-        return envelope.get("data")
 
     # --- change ------------------------------------------------------------------------------
 
@@ -434,14 +452,14 @@ class Bookings:
                 seat_uid=seat_uid,
                 email_verification_code=email_verification_code,
             )
-        envelope = await self._requester.request(
+        return await self._requester.request(
             "POST",
             f"/v2/bookings/{uid}/reschedule",
             body=unstructure(body),
             idempotent=False,
             operation="bookings.reschedule",
+            decode=envelope_booking,
         )
-        return decode_booking(envelope.get("data"))
 
     async def cancel(
         self,
@@ -492,14 +510,14 @@ class Bookings:
                     "cannot be given with seat_uid: it applies to recurring bookings only",
                 )
             body = CancelSeatedBookingInput(seat_uid=seat_uid, cancellation_reason=reason)
-        envelope = await self._requester.request(
+        return await self._requester.request(
             "POST",
             f"/v2/bookings/{uid}/cancel",
             body=unstructure(body),
             idempotent=True,
             operation="bookings.cancel",
+            decode=envelope_booking_or_series,
         )
-        return decode_booking_or_series(envelope.get("data"))
 
     # --- confirm or decline, attendance, reassignment ------------------------------------------
 
@@ -527,15 +545,17 @@ class Bookings:
             CalError: Any other failure (see the error tree).
         """
         uid = check_uid("booking_uid", booking_uid)
+        if reason is not None:
+            check_text("reason", reason)
         body = unstructure(DeclineBookingInput(reason=reason))
-        envelope = await self._requester.request(
+        return await self._requester.request(
             "POST",
             f"/v2/bookings/{uid}/decline",
             body=body,
             idempotent=True,
             operation="bookings.decline",
+            decode=envelope_booking_or_series,
         )
-        return decode_booking_or_series(envelope.get("data"))
 
     async def mark_absent(
         self,
@@ -551,7 +571,8 @@ class Bookings:
         Args:
             booking_uid: The booking's uid.
             host: Whether the host was absent. Not sent when ``None``.
-            attendees: Attendance of individual attendees, by email. Not sent when ``None``.
+            attendees: Attendance of individual attendees, by email (at least one). Not sent
+                when ``None``.
 
         Returns:
             The booking after the change (a :class:`RecurringBooking` for an occurrence of a
@@ -563,20 +584,18 @@ class Bookings:
             CalError: Any other failure (see the error tree).
         """
         uid = check_uid("booking_uid", booking_uid)
-        body = unstructure(
-            MarkAbsentBookingInput(
-                host=host,
-                attendees=_listed(attendees),
-            )
-        )
-        envelope = await self._requester.request(
+        if host is not None:
+            check_bool("host", host)
+        listed = None if attendees is None else _attendance(attendees)
+        body = unstructure(MarkAbsentBookingInput(host=host, attendees=listed))
+        return await self._requester.request(
             "POST",
             f"/v2/bookings/{uid}/mark-absent",
             body=body,
             idempotent=True,
             operation="bookings.mark_absent",
+            decode=envelope_booking,
         )
-        return decode_booking(envelope.get("data"))
 
     async def reassign(self, booking_uid: str) -> ReassignedBooking:
         """``POST /v2/bookings/{bookingUid}/reassign``: hand a round-robin booking to another host.
@@ -597,13 +616,13 @@ class Bookings:
             CalError: Any other failure (see the error tree).
         """
         uid = check_uid("booking_uid", booking_uid)
-        envelope = await self._requester.request(
+        return await self._requester.request(
             "POST",
             f"/v2/bookings/{uid}/reassign",
             idempotent=False,
             operation="bookings.reassign",
+            decode=data_of(ReassignedBooking),
         )
-        return decode(envelope.get("data"), ReassignedBooking)
 
     async def reassign_to(
         self, booking_uid: str, user_id: int, *, reason: str | None = None
@@ -629,14 +648,14 @@ class Bookings:
         check_int("user_id", user_id, minimum=1)
         if reason is not None:
             check_text("reason", reason)
-        envelope = await self._requester.request(
+        return await self._requester.request(
             "POST",
             f"/v2/bookings/{uid}/reassign/{user_id}",
             body=unstructure(ReassignToUserBookingInput(reason=reason)),
             idempotent=True,
             operation="bookings.reassign_to",
+            decode=data_of(ReassignedBooking),
         )
-        return decode(envelope.get("data"), ReassignedBooking)
 
     async def confirm(self, booking_uid: str) -> Booking | builtins.list[Booking]:
         """``POST /v2/bookings/{bookingUid}/confirm``: accept a booking awaiting confirmation.
@@ -658,13 +677,13 @@ class Bookings:
             CalError: Any other failure (see the error tree).
         """
         uid = check_uid("booking_uid", booking_uid)
-        envelope = await self._requester.request(
+        return await self._requester.request(
             "POST",
             f"/v2/bookings/{uid}/confirm",
             idempotent=True,
             operation="bookings.confirm",
+            decode=envelope_booking_or_series,
         )
-        return decode_booking_or_series(envelope.get("data"))
 
     async def update_location(
         self, booking_uid: str, location: LocationUpdate
@@ -695,14 +714,14 @@ class Bookings:
                 "location",
                 f"expected one of the location update classes, got {type(location).__name__}",
             )
-        envelope = await self._requester.request(
+        return await self._requester.request(
             "PATCH",
             f"/v2/bookings/{uid}/location",
             body=unstructure(UpdateBookingLocationInput(location=location)),
             idempotent=True,
             operation="bookings.update_location",
+            decode=envelope_booking_or_series,
         )
-        return decode_booking_or_series(envelope.get("data"))
 
     async def add_guests(
         self, booking_uid: str, guests: Iterable[Guest]
@@ -739,19 +758,34 @@ class Bookings:
                 "guests",
                 f"give 1 to {MAX_GUESTS_PER_REQUEST} guests per request, got {len(items)}",
             )
-        envelope = await self._requester.request(
+        return await self._requester.request(
             "POST",
             f"/v2/bookings/{uid}/guests",
             body=unstructure(AddGuestsInput(guests=items)),
             idempotent=False,
             operation="bookings.add_guests",
+            decode=envelope_booking_or_series,
         )
-        return decode_booking_or_series(envelope.get("data"))
 
 
-def _listed(items: Iterable[MarkAbsentAttendee] | None) -> tuple[MarkAbsentAttendee, ...] | None:
-    # The input class's validator names any item that is not a MarkAbsentAttendee.
-    return None if items is None else tuple(items)
+def _attendance(items: Iterable[MarkAbsentAttendee]) -> tuple[MarkAbsentAttendee, ...]:
+    """The ``attendees`` of mark-absent: at least one, each a :class:`MarkAbsentAttendee`."""
+    listed = tuple(items_of("attendees", items))
+    if not listed:
+        raise InvalidArgumentError(
+            "attendees", "must name at least one attendee (leave it out to change only the host)"
+        )
+    for index, item in enumerate(listed):
+        if not isinstance(item, MarkAbsentAttendee):
+            raise InvalidArgumentError(
+                f"attendees[{index}]", f"expected MarkAbsentAttendee, got {type(item).__name__}"
+            )
+    return listed
+
+
+def _envelope_strings(envelope: JSONObject) -> builtins.list[str]:
+    """``data`` of an envelope as an array of strings (transcript URLs)."""
+    return _strings(envelope.get("data"))
 
 
 def _strings(data: Any, root: str = "$.data") -> builtins.list[str]:

@@ -6,16 +6,16 @@ session, one transport and one connection pool; ``with_options`` gives views tha
 with different per-call defaults. It is an async context manager; ``aclose()`` releases the
 pool (a caller-owned ``aiohttp.ClientSession`` is used, never closed).
 
-Imports ``_bookings``, ``_session``, ``_transport``, ``_config`` and below.
+Imports ``_bookings``, ``_organizations``, ``_session``, ``_transport``, ``_config`` and below.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import attrs
@@ -43,6 +43,8 @@ __all__ = ["CalBookings"]
 
 _API_KEY_PREFIX = "cal_"
 
+T = TypeVar("T")
+
 
 class _BoundRequester:
     """A ``Requester`` that sends every call with fixed per-call options."""
@@ -62,7 +64,8 @@ class _BoundRequester:
         body: Mapping[str, Any] | None = None,
         idempotent: bool,
         operation: str,
-    ) -> JSONObject:
+        decode: Callable[[JSONObject], T],
+    ) -> T:
         return await self._session.request(
             method,
             path,
@@ -70,6 +73,7 @@ class _BoundRequester:
             body=body,
             idempotent=idempotent,
             operation=operation,
+            decode=decode,
             options=self._options,
         )
 
@@ -98,6 +102,11 @@ def _check_base_url(base_url: Any) -> str:
             )
     elif parts.scheme != "https":
         raise InvalidArgumentError("base_url", "must start with https://")
+    if parts.path.rstrip("/").endswith("/v2"):
+        raise InvalidArgumentError(
+            "base_url",
+            "leave out the /v2 (every path already starts with it): use https://api.cal.com",
+        )
     return normalize_base_url(base_url)
 
 

@@ -18,6 +18,8 @@ This module imports only ``_converter``, ``_models`` and ``_errors``.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ._converter import DecodeFailure, converter, path_text
@@ -26,11 +28,15 @@ from ._models import Booking, RecurringBooking, RecurringSeatedBooking, SeatedBo
 
 __all__ = [
     "booking_class_for",
+    "data_list_of",
+    "data_of",
     "decode",
     "decode_booking",
     "decode_booking_or_series",
     "decode_bookings",
     "decode_list",
+    "envelope_booking",
+    "envelope_booking_or_series",
 ]
 
 T = TypeVar("T")
@@ -166,3 +172,38 @@ def decode_list(data: Any, cl: type[T], root: str = "$.data") -> list[T]:
             failure.path.append(index)
             raise _error(failure, root) from None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+# --- whole envelopes: what endpoints hand to the session ------------------------------------
+# The session applies these to the success envelope, so a DecodeError raised here is enriched
+# with the response's method, URL, status and request id.
+
+
+def envelope_booking(envelope: Any) -> Booking:
+    """``data`` of an envelope as one booking (see :func:`decode_booking`)."""
+    return decode_booking(envelope.get("data"))
+
+
+def envelope_booking_or_series(envelope: Any) -> Booking | list[Booking]:
+    """``data`` of an envelope as a booking or a series (see :func:`decode_booking_or_series`)."""
+    return decode_booking_or_series(envelope.get("data"))
+
+
+@functools.cache
+def data_of(cl: type[T]) -> Callable[[Any], T]:
+    """A function decoding an envelope's ``data`` into ``cl`` (one per class, cached)."""
+
+    def decode_envelope(envelope: Any) -> T:
+        return decode(envelope.get("data"), cl)
+
+    return decode_envelope
+
+
+@functools.cache
+def data_list_of(cl: type[T]) -> Callable[[Any], list[T]]:
+    """A function decoding an envelope's ``data`` array of ``cl`` (one per class, cached)."""
+
+    def decode_envelope(envelope: Any) -> list[T]:
+        return decode_list(envelope.get("data"), cl)
+
+    return decode_envelope

@@ -123,6 +123,7 @@ class TransportError(CalError):
         may_have_been_applied: False when the connection was never established (the server
             cannot have seen the request); True when the request may have reached the server.
         attempts: How many attempts were made before giving up.
+        request_id: The ``X-Request-Id`` the SDK sent, to find the request in server logs.
     """
 
     def __init__(
@@ -133,13 +134,18 @@ class TransportError(CalError):
         url: str = "",
         may_have_been_applied: bool = False,
         attempts: int = 1,
+        request_id: str | None = None,
     ) -> None:
         self.method = method
         self.url = url
         self.may_have_been_applied = may_have_been_applied
         self.attempts = attempts
+        self.request_id = request_id
         self.reason = message
-        where = f" ({method} {url})" if method else ""
+        where = f" ({method} {url}" if method else ""
+        if where and request_id:
+            where += f", request id {request_id}"
+        where += ")" if where else ""
         tail = (
             "; the server may have applied the request, read the state back before repeating it"
             if may_have_been_applied

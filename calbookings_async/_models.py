@@ -113,7 +113,8 @@ class Attendee:
         email: Email address.
         display_email: Email address cleaned for display, when the server sends it.
         time_zone: IANA time zone.
-        language: Preferred language code (``"en"``, ``"pt-BR"``), if known.
+        language: Preferred language: a :class:`Language`, or the raw code for one the SDK
+            does not know yet.
         absent: Whether the attendee was marked absent (a no-show).
         phone_number: Phone number in international format, if given.
     """
@@ -122,7 +123,7 @@ class Attendee:
     email: str = ""
     display_email: str | None = None
     time_zone: str = ""
-    language: str | None = None
+    language: Language | str | None = None
     absent: bool = False
     phone_number: str | None = None
 

@@ -16,7 +16,7 @@ import builtins
 from collections.abc import Sequence
 from datetime import datetime
 
-from ._decode import decode_bookings, decode_list
+from ._decode import data_list_of, decode_bookings
 from ._models import Booking, BookingListStatus, BookingReference, BookingReferenceType, SortOrder
 from ._paging import Pager, listing_query, reference_query, request_pages
 from ._types import Requester
@@ -246,14 +246,14 @@ class Organizations:
         team = _id("team_id", team_id)
         uid = check_uid("booking_uid", booking_uid)
         query = reference_query(type)
-        envelope = await self._requester.request(
+        return await self._requester.request(
             "GET",
             f"/v2/organizations/{org}/teams/{team}/bookings/{uid}/references",
             query=query or None,
             idempotent=True,
             operation="organizations.team_booking_references",
+            decode=data_list_of(BookingReference),
         )
-        return decode_list(envelope.get("data"), BookingReference)
 
     def user_bookings(
         self,

@@ -266,14 +266,17 @@ def request_pages(
     base = tuple(query)
 
     async def fetch(offset: int) -> Page[T]:
-        envelope = await requester.request(
+        def decode_envelope(envelope: JSONObject) -> Page[T]:
+            return decode_page(envelope, skip=offset, decode_items=decode_items, fetch=fetch)
+
+        return await requester.request(
             "GET",
             path,
             query=(*base, ("skip", str(offset))) if offset else base,
             idempotent=True,
             operation=operation,
+            decode=decode_envelope,
         )
-        return decode_page(envelope, skip=offset, decode_items=decode_items, fetch=fetch)
 
     return Pager(fetch, skip=skip, concurrency=concurrency)
 

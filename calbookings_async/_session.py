@@ -19,12 +19,14 @@ from __future__ import annotations
 import asyncio
 import collections
 import html
+import itertools
 import logging
 import random
 import re
+import secrets
 import sys
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote, urlencode
 
 import attrs
@@ -57,6 +59,8 @@ from ._validate import check_str
 __all__ = ["Credentials", "RequestOptions", "Session", "user_agent"]
 
 logger = logging.getLogger("calbookings_async")
+
+T = TypeVar("T")
 
 RefreshToken = Callable[[], Awaitable[str]]
 
@@ -222,6 +226,10 @@ class Session:
         self._max_concurrency = max_concurrency
         self._rate_limits = RateLimitState()
         self._rng = random.Random()
+        # Every call sends its own X-Request-Id (kept across its retries): the server echoes
+        # it, errors and logs carry it, and it finds the call in the server's logs.
+        self._request_id_prefix = f"calbookings-{secrets.token_hex(4)}-"
+        self._request_numbers = itertools.count(1)
         self._build_headers()
 
     def __repr__(self) -> str:
@@ -272,9 +280,10 @@ class Session:
         body: Mapping[str, Any] | None = None,
         idempotent: bool,
         operation: str,
+        decode: Callable[[JSONObject], T],
         options: RequestOptions = _NO_OPTIONS,
-    ) -> JSONObject:
-        """Send one API call and return the parsed success envelope.
+    ) -> T:
+        """Send one API call and return its decoded success envelope.
 
         Args:
             method: HTTP method in upper case.
@@ -283,20 +292,23 @@ class Session:
             body: JSON object body, or ``None``.
             idempotent: Whether the operation is safe to repeat (decides what is retried).
             operation: The operation's name, for logs and retry records.
+            decode: Turns the JSON object envelope of a 2xx response into the result.
             options: Per-call overrides of the retry policy and timeout.
 
         Returns:
-            The JSON object envelope of a 2xx response.
+            What ``decode`` returned.
 
         Raises:
             APIStatusError: The server answered with an error status (a subclass by status).
             TransportError: No response arrived (``RequestTimeout`` when it timed out).
-            DecodeError: A 2xx response whose body is not a JSON object.
+            DecodeError: A 2xx response whose body is not a JSON object, or that ``decode``
+                refused; it carries the response's method, URL, status and request id.
         """
         url = self._base_url + path
         if query:
             url += "?" + urlencode(query, quote_via=quote, safe="")
         data = None if body is None else orjson.dumps(body)
+        request_id = self._request_id_prefix + str(next(self._request_numbers))
         policy = options.retry or self._retry
         timeout = options.timeout or self._timeout
         started = self._clock.monotonic()
@@ -305,16 +317,17 @@ class Session:
         ):
             timeout = attrs.evolve(timeout, total=policy.deadline)
         try:
-            return await self._attempt(method, url, data, timeout, operation)
+            return await self._attempt(method, url, data, timeout, operation, decode, request_id)
         except CalError as error:
             if policy.attempts <= 1 or not should_retry(
                 error, idempotent=idempotent, policy=policy
             ):
                 raise
 
-            async def again(_attempt_number: int) -> JSONObject:
+            async def again(_attempt_number: int) -> T:
+                timeout_left = self._time_left(timeout, policy, started)
                 return await self._attempt(
-                    method, url, data, self._time_left(timeout, policy, started), operation
+                    method, url, data, timeout_left, operation, decode, request_id
                 )
 
             return await retry_after_failure(
@@ -346,11 +359,14 @@ class Session:
         data: bytes | None,
         timeout: Timeout,
         operation: str,
+        decode: Callable[[JSONObject], T],
+        request_id: str,
         *,
         refreshed: bool = False,
-    ) -> JSONObject:
+    ) -> T:
         generation = self._token_generation
-        headers = self._headers_no_body if data is None else self._headers_body
+        base = self._headers_no_body if data is None else self._headers_body
+        headers = {**base, "X-Request-Id": request_id}
         # The slot is taken before the transport starts the timeout: waiting for a slot can
         # never time a request out.
         slots = self._slots
@@ -375,14 +391,22 @@ class Session:
                 response.headers.get("X-Request-Id"),
             )
         if 200 <= status < 300:
-            return self._success(response, method, url)
+            return self._success(response, method, url, decode)
         error = self._error(response, method, url, reported, now)
         if status == 498 and self._refresh is not None and not refreshed:
             await self._refresh_token(generation, error)
-            return await self._attempt(method, url, data, timeout, operation, refreshed=True)
+            return await self._attempt(
+                method, url, data, timeout, operation, decode, request_id, refreshed=True
+            )
         raise error
 
-    def _success(self, response: RawResponse, method: str, url: str) -> JSONObject:
+    def _success(
+        self,
+        response: RawResponse,
+        method: str,
+        url: str,
+        decode: Callable[[JSONObject], T],
+    ) -> T:
         if response.too_large:
             raise _decode_error(
                 response, method, url, "the response body is larger than max_response_bytes"
@@ -402,7 +426,11 @@ class Session:
             # A success status with an error envelope: treat it as the error it says it is.
             reported = parse_rate_limit_headers(response.raw_headers)
             raise self._error(response, method, url, reported, self._clock.monotonic())
-        return envelope
+        try:
+            return decode(envelope)
+        except DecodeError as error:
+            # The decoder knows where in the body; the session knows which response.
+            raise _decode_error(response, method, url, error.reason, error.path) from None
 
     def _error(
         self,
@@ -500,9 +528,11 @@ class Session:
         self._refresh_problem = problem
 
 
-def _decode_error(response: RawResponse, method: str, url: str, reason: str) -> DecodeError:
+def _decode_error(
+    response: RawResponse, method: str, url: str, reason: str, path: str = "$"
+) -> DecodeError:
     return DecodeError(
-        "$",
+        path,
         reason,
         status_code=response.status,
         request_id=response.headers.get("X-Request-Id"),

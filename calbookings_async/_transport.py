@@ -31,6 +31,11 @@ __all__ = ["AiohttpTransport", "RawResponse", "aiohttp_version", "normalize_base
 
 aiohttp_version = aiohttp.__version__
 
+# Idle pooled connections are dropped after this long: shorter than the usual server-side
+# keep-alive (Node's default is 5 s), so a write is rarely sent on a connection the server is
+# closing at that moment -- a race that leaves a non-repeatable request in doubt.
+_KEEPALIVE_SECONDS = 4.0
+
 
 class RawResponse:
     """An HTTP response as received: status, headers and the body bytes.
@@ -124,7 +129,11 @@ class AiohttpTransport:
         session = self._session
         if session is None:
             session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=0),
+                connector=aiohttp.TCPConnector(
+                    limit=self._pool_size,
+                    limit_per_host=0,
+                    keepalive_timeout=_KEEPALIVE_SECONDS,
+                ),
                 raise_for_status=False,
             )
             self._session = session
@@ -169,8 +178,11 @@ class AiohttpTransport:
             RequestTimeout: The timeout expired first.
             ClientClosedError: The client, or the caller's session, is (or got) closed.
         """
+        request_id = headers.get("X-Request-Id")
         if self._closed:
-            raise ClientClosedError("the client is closed", method=method, url=url)
+            raise ClientClosedError(
+                "the client is closed", method=method, url=url, request_id=request_id
+            )
         session = self._get_session()
         try:
             async with session.request(
@@ -199,24 +211,29 @@ class AiohttpTransport:
                 )
         except aiohttp.ConnectionTimeoutError:
             raise RequestTimeout(
-                "timed out connecting to the server", method=method, url=url
+                "timed out connecting to the server", method=method, url=url, request_id=request_id
             ) from None
         except asyncio.TimeoutError:
             raise RequestTimeout(
                 "timed out waiting for the response",
                 method=method,
                 url=url,
+                request_id=request_id,
                 may_have_been_applied=True,
             ) from None
         except aiohttp.ClientConnectorError as error:
             raise TransportError(
-                f"could not connect: {_describe(error)}", method=method, url=url
+                f"could not connect: {_describe(error)}",
+                method=method,
+                url=url,
+                request_id=request_id,
             ) from error
         except aiohttp.ClientPayloadError as error:
             raise TransportError(
                 f"the response body was cut off: {_describe(error)}",
                 method=method,
                 url=url,
+                request_id=request_id,
                 may_have_been_applied=True,
             ) from error
         except (aiohttp.ClientError, OSError) as error:
@@ -225,12 +242,14 @@ class AiohttpTransport:
                     "the client was closed during the request",
                     method=method,
                     url=url,
+                    request_id=request_id,
                     may_have_been_applied=True,
                 ) from error
             raise TransportError(
                 f"the connection failed: {_describe(error)}",
                 method=method,
                 url=url,
+                request_id=request_id,
                 may_have_been_applied=True,
             ) from error
         except RuntimeError:
@@ -238,7 +257,10 @@ class AiohttpTransport:
                 raise
             # aiohttp refuses to use a closed session before sending anything.
             raise ClientClosedError(
-                "the aiohttp.ClientSession given to the client is closed", method=method, url=url
+                "the aiohttp.ClientSession given to the client is closed",
+                method=method,
+                url=url,
+                request_id=request_id,
             ) from None
 
     async def _read_capped(self, response: aiohttp.ClientResponse) -> tuple[bytes, bool]:

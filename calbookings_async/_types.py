@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, TypeAlias
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeAlias, TypeVar
 
 __all__ = [
     "JSON",
@@ -26,6 +26,8 @@ JSON: TypeAlias = Any
 JSONObject: TypeAlias = dict[str, Any]
 #: Query parameters, already formatted as strings, in the order they are sent.
 Query: TypeAlias = Sequence[tuple[str, str]]
+
+T = TypeVar("T")
 
 
 class Clock(Protocol):
@@ -75,8 +77,9 @@ class Requester(Protocol):
         body: Mapping[str, Any] | None = None,
         idempotent: bool,
         operation: str,
-    ) -> JSONObject:
-        """Send one API call and return the parsed success envelope.
+        decode: Callable[[JSONObject], T],
+    ) -> T:
+        """Send one API call and return its decoded success envelope.
 
         Args:
             method: HTTP method in upper case.
@@ -87,8 +90,11 @@ class Requester(Protocol):
                 idempotent requests are retried after the server may have seen them.
             operation: A stable name for the operation (``"bookings.decline"``), used in
                 logs, retry records and rate-limit routing.
+            decode: Turns the success envelope (``{"status": "success", "data": ...}``) into
+                the result. A ``DecodeError`` it raises is completed with the response's
+                method, URL, status and request id.
 
         Returns:
-            The response's JSON object envelope (``{"status": "success", "data": ...}``).
+            What ``decode`` returned.
         """
         ...

@@ -76,14 +76,19 @@ def check_uid(argument: str, value: Any) -> str:
     """Return a booking (or seat) uid fit for a URL path, percent-encoded.
 
     Any character that could change which URL is called (``/``, ``?``, ``#``, ``%``, spaces) is
-    percent-encoded; control characters (CR, LF, NUL, ...) are refused outright.
+    percent-encoded; control characters (CR, LF, NUL, ...) are refused outright, and so are
+    ``.`` and ``..``, which a proxy normalising URLs would resolve to another path even when
+    encoded.
 
     Raises:
-        InvalidArgumentError: Not a non-empty string, or containing control characters.
+        InvalidArgumentError: Not a non-empty string, ``.`` or ``..``, or containing control
+            characters.
     """
     if value.__class__ is str and _PLAIN_SEGMENT.fullmatch(value) and value not in (".", ".."):
         return value  # the common case, checked with one regex
     check_str(argument, value)
+    if value in (".", ".."):
+        raise InvalidArgumentError(argument, f"{value!r} is not a uid (it is a path step)")
     return quote_segment(value)
 
 

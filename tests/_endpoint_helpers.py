@@ -7,8 +7,8 @@
   and answering from a script or a function.
 * JSON builders for bookings and pagination metadata shaped like the live server's.
 
-aioresponses 0.7.9 builds ``aiohttp.ClientResponse`` objects without the ``stream_writer``
-argument that aiohttp 3.14 requires; ``_MockResponse`` supplies a stand-in.
+aioresponses is made to work with current aiohttp by ``_aioresponses_compat`` (installed from
+``conftest.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import aiohttp
 import attrs
 from aioresponses import CallbackResult, aioresponses
 from yarl import URL
@@ -32,16 +31,6 @@ BASE_URL = "https://api.cal.com"
 #: A uid holding every character that could change which URL is called if sent raw.
 NASTY_UID = "a/b?c#d e%f"
 NASTY_UID_ENCODED = "a%2Fb%3Fc%23d%20e%25f"
-
-
-class _StreamWriterStub:
-    output_size = 0
-
-
-class _MockResponse(aiohttp.ClientResponse):
-    def __init__(self, method: str, url: URL, **kwargs: Any) -> None:
-        kwargs.setdefault("stream_writer", _StreamWriterStub())
-        super().__init__(method, url, **kwargs)
 
 
 @attrs.frozen
@@ -99,7 +88,6 @@ class MockAPI:
             body=json.dumps(payload),
             headers=reply_headers,
             content_type="application/json",
-            response_class=_MockResponse,
         )
 
     @property
@@ -124,7 +112,6 @@ def mock_api() -> Iterator[MockAPI]:
                 method=method,
                 callback=callback,
                 repeat=True,
-                response_class=_MockResponse,
             )
         yield api
 
@@ -170,8 +157,9 @@ class FakeRequester:
         body: Mapping[str, Any] | None = None,
         idempotent: bool,
         operation: str,
+        decode: Callable[[dict[str, Any]], Any],
         **_ignored: Any,
-    ) -> dict[str, Any]:
+    ) -> Any:
         call = Call(
             method,
             path,
@@ -189,7 +177,7 @@ class FakeRequester:
             if asyncio.iscoroutine(result):
                 result = await result
             assert isinstance(result, dict)
-            return result
+            return decode(result)
         except asyncio.CancelledError:
             self.cancelled += 1
             raise

@@ -68,6 +68,7 @@ async def unsafe_call(cal: CalBookings) -> Any:
         body={"eventTypeId": 1, "start": "2026-01-12T10:00:00.000Z"},
         idempotent=False,
         operation="test.create",
+        decode=lambda envelope: envelope,
     )
 
 
@@ -349,6 +350,7 @@ async def test_per_call_options_override_the_client_policy(
             body={},
             idempotent=False,
             operation="test.create",
+            decode=lambda envelope: envelope,
             options=RequestOptions(retry=RetryPolicy(attempts=2, retry_unsafe=True)),
         )
     assert loopback_server.count == 2

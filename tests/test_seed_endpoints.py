@@ -11,14 +11,15 @@ import copy
 import json
 from typing import Any
 
+import _seeds
 import pytest
 from aioresponses import CallbackResult, aioresponses
 
-import _seeds
 from calbookings_async import (
     Booking,
     BookingStatus,
     CalBookings,
+    DecodeError,
     InvalidArgumentError,
     MarkAbsentAttendee,
 )
@@ -48,9 +49,9 @@ async def test_decline_seed_example() -> None:
     assert len(calls) == 1
     call = calls[0]
     assert call["url"] == url
-    assert json.loads(call["data"]) == seed.request_body == {
-        "reason": "Host has to take another call"
-    }
+    assert (
+        json.loads(call["data"]) == seed.request_body == {"reason": "Host has to take another call"}
+    )
     headers = call["headers"]
     assert headers["Authorization"] == f"Bearer {KEY}"
     assert headers["cal-api-version"] == "2024-08-13"
@@ -96,7 +97,6 @@ async def test_mark_absent_seed_example_follows_the_spec() -> None:
     [
         ({}, {}),
         ({"host": True}, {"host": True}),
-        ({"attendees": []}, {"attendees": []}),
         (
             {"attendees": (MarkAbsentAttendee(email="a@example.com", absent=False),)},
             {"attendees": [{"email": "a@example.com", "absent": False}]},
@@ -122,12 +122,15 @@ async def test_mark_absent_sends_only_what_was_set(
         (lambda cal: cal.bookings.decline("   "), "booking_uid"),
         (lambda cal: cal.bookings.decline(123), "booking_uid"),
         (lambda cal: cal.bookings.decline("a\r\nb"), "booking_uid"),
-        (lambda cal: cal.bookings.decline("uid", reason=5), "DeclineBookingInput.reason"),
-        (lambda cal: cal.bookings.mark_absent("uid", host="yes"), "MarkAbsentBookingInput.host"),
+        (lambda cal: cal.bookings.decline("uid", reason=5), "reason"),
+        (lambda cal: cal.bookings.decline("..", reason="x"), "booking_uid"),
+        (lambda cal: cal.bookings.mark_absent("uid", host="yes"), "host"),
         (
             lambda cal: cal.bookings.mark_absent("uid", attendees=[{"email": "a@b.co"}]),
-            "MarkAbsentBookingInput.attendees[0]",
+            "attendees[0]",
         ),
+        (lambda cal: cal.bookings.mark_absent("uid", attendees=[]), "attendees"),
+        (lambda cal: cal.bookings.mark_absent("uid", attendees="a@b.co"), "attendees"),
     ],
 )
 async def test_bad_arguments_are_refused_before_sending(call: Any, argument: str) -> None:
@@ -151,3 +154,42 @@ def test_mark_absent_attendee_checks_its_fields(kwargs: dict[str, Any], argument
     with pytest.raises(InvalidArgumentError) as caught:
         MarkAbsentAttendee(**kwargs)
     assert caught.value.argument == argument
+
+
+async def test_a_decode_error_names_the_response_it_came_from() -> None:
+    seed = _seeds.load(_seeds.DECLINE)
+    broken = copy.deepcopy(seed.response)
+    broken["data"]["attendees"][0]["email"] = 5
+    with aioresponses() as mocked:
+        mocked.post(
+            f"{BASE}/v2/bookings/abc/decline",
+            payload=broken,
+            headers={"X-Request-Id": "req-77"},
+        )
+        async with CalBookings(api_key=KEY) as cal:
+            with pytest.raises(DecodeError) as caught:
+                await cal.bookings.decline("abc")
+    error = caught.value
+    assert error.path == "$.data.attendees[0].email"
+    assert (error.method, error.url, error.status_code, error.request_id) == (
+        "POST",
+        f"{BASE}/v2/bookings/abc/decline",
+        200,
+        "req-77",
+    )
+    assert error.may_have_been_applied is True
+    assert "req-77" in str(error)
+    assert "$.data.attendees[0].email" in str(error)
+
+
+async def test_every_call_sends_its_own_request_id() -> None:
+    seed = _seeds.load(_seeds.DECLINE)
+    calls: list[dict[str, Any]] = []
+    with aioresponses() as mocked:
+        mocked.post(f"{BASE}/v2/bookings/abc/decline", callback=recorder(seed, calls), repeat=True)
+        async with CalBookings(api_key=KEY) as cal:
+            await cal.bookings.decline("abc")
+            await cal.bookings.decline("abc")
+    ids = [call["headers"]["X-Request-Id"] for call in calls]
+    assert len(set(ids)) == 2
+    assert all(request_id.startswith("calbookings-") for request_id in ids)

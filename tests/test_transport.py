@@ -106,7 +106,12 @@ async def decline(cal: CalBookings, uid: str = "booking_uid_123") -> Any:
 
 async def create_stand_in(cal: CalBookings) -> Any:
     return await cal._session.request(
-        "POST", "/v2/bookings", body={"eventTypeId": 1}, idempotent=False, operation="test.create"
+        "POST",
+        "/v2/bookings",
+        body={"eventTypeId": 1},
+        idempotent=False,
+        operation="test.create",
+        decode=lambda envelope: envelope,
     )
 
 
@@ -459,8 +464,8 @@ async def test_closing_during_a_request_ends_it_without_retries(
         ("ünï cödé", "%C3%BCn%C3%AF%20c%C3%B6d%C3%A9"),
         ("日本", "%E6%97%A5%E6%9C%AC"),
         ("a+b", "a%2Bb"),
-        ("..", "%2E%2E"),
-        (".", "%2E"),
+        ("...", "..."),
+        (".a", ".a"),
     ],
 )
 async def test_uid_is_one_percent_encoded_path_segment(
@@ -475,7 +480,9 @@ async def test_uid_is_one_percent_encoded_path_segment(
     ]
 
 
-@pytest.mark.parametrize("uid", ["a\r\nX-Injected: 1", "a\nb", "a\rb", "a\x00b", "", "   "])
+@pytest.mark.parametrize(
+    "uid", ["a\r\nX-Injected: 1", "a\nb", "a\rb", "a\x00b", "", "   ", ".", ".."]
+)
 async def test_uids_with_control_characters_or_empty_are_refused_before_sending(
     loopback_server: ScriptedServer, make_client: MakeClient, uid: str
 ) -> None:
@@ -530,6 +537,7 @@ async def test_no_content_type_without_a_body(
         query=[("status", "upcoming,past"), ("attendeeEmail", "a+b@example.com")],
         idempotent=True,
         operation="test.list",
+        decode=lambda envelope: envelope,
     )
     seen = loopback_server.requests[0]
     assert seen.method == "GET"
