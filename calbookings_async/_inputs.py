@@ -87,7 +87,12 @@ def checked(check: Callable[..., Any], *, optional: bool = False, **options: Any
     def validate(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is None and optional:
             return
-        check(_field_name(instance, attribute), value, **options)
+        try:
+            check("", value, **options)
+        except InvalidArgumentError as error:
+            # The name is built only for the error: validators run for every request body.
+            name = _field_name(instance, attribute) + error.argument  # keeps "[0]", "[key]"
+            raise InvalidArgumentError(name, error.problem) from None
 
     return validate
 

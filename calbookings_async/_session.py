@@ -226,6 +226,9 @@ class Session:
         self._max_concurrency = max_concurrency
         self._rate_limits = RateLimitState()
         self._rng = random.Random()
+        # The attempt timeout, shortened to the deadline when that is shorter (computed once).
+        self._capped_timeout = _capped(timeout, retry)
+        self._resolved: dict[RequestOptions, tuple[RetryPolicy, Timeout]] = {}
         # Every call sends its own X-Request-Id (kept across its retries): the server echoes
         # it, errors and logs carry it, and it finds the call in the server's logs.
         self._request_id_prefix = f"calbookings-{secrets.token_hex(4)}-"
@@ -309,13 +312,11 @@ class Session:
             url += "?" + urlencode(query, quote_via=quote, safe="")
         data = None if body is None else orjson.dumps(body)
         request_id = self._request_id_prefix + str(next(self._request_numbers))
-        policy = options.retry or self._retry
-        timeout = options.timeout or self._timeout
+        if options is _NO_OPTIONS:
+            policy, timeout = self._retry, self._capped_timeout
+        else:
+            policy, timeout = self._resolve(options)
         started = self._clock.monotonic()
-        if policy.deadline is not None and (
-            timeout.total is None or timeout.total > policy.deadline
-        ):
-            timeout = attrs.evolve(timeout, total=policy.deadline)
         try:
             return await self._attempt(method, url, data, timeout, operation, decode, request_id)
         except CalError as error:
@@ -342,6 +343,17 @@ class Session:
                 url=url,
                 rng=self._rng,
             )
+
+    def _resolve(self, options: RequestOptions) -> tuple[RetryPolicy, Timeout]:
+        """The policy and (deadline-capped) timeout a view's options give, cached per view."""
+        resolved = self._resolved.get(options)
+        if resolved is None:
+            policy = options.retry or self._retry
+            resolved = (policy, _capped(options.timeout or self._timeout, policy))
+            if len(self._resolved) >= 256:  # views are usually few and long-lived
+                self._resolved.clear()
+            self._resolved[options] = resolved
+        return resolved
 
     def _time_left(self, timeout: Timeout, policy: RetryPolicy, started: float) -> Timeout:
         """The attempt timeout, shortened so the attempt cannot run past the deadline."""
@@ -370,7 +382,9 @@ class Session:
         # The slot is taken before the transport starts the timeout: waiting for a slot can
         # never time a request out.
         slots = self._slots
-        if not slots.try_acquire():
+        if slots._free > 0 and not slots._waiters:
+            slots._free -= 1  # try_acquire(), inlined: this runs for every request
+        else:
             await slots.acquire()
         try:
             response = await self._transport.send(method, url, headers, data, timeout)
@@ -526,6 +540,14 @@ class Session:
     def _refresh_done(self, problem: BaseException | None) -> None:
         self._token_generation += 1
         self._refresh_problem = problem
+
+
+def _capped(timeout: Timeout, policy: RetryPolicy) -> Timeout:
+    """``timeout`` with its total shortened to the policy's deadline, if that is shorter."""
+    deadline = policy.deadline
+    if deadline is not None and (timeout.total is None or timeout.total > deadline):
+        return attrs.evolve(timeout, total=deadline)
+    return timeout
 
 
 def _decode_error(
