@@ -15,7 +15,7 @@ import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import attrs
@@ -31,6 +31,7 @@ from ._config import (
 )
 from ._errors import InvalidArgumentError, RateLimit
 from ._organizations import Organizations
+from ._pacing import AdaptivePacer, Pacer, default_pacer
 from ._session import Credentials, RefreshToken, RequestOptions, Session
 from ._transport import AiohttpTransport, normalize_base_url
 from ._types import Clock, JSONObject, Query, SystemClock
@@ -154,6 +155,20 @@ def _credentials(
     return Credentials(kind="api_key", token=api_key)
 
 
+def _pacer(pacing: Any, credential_kind: str, clock: Clock) -> Pacer | None:
+    if pacing is True:
+        return default_pacer(credential_kind, clock)
+    if pacing is False or pacing is None:
+        return None
+    if isinstance(pacing, AdaptivePacer):
+        return pacing.configured(clock)
+    if callable(getattr(pacing, "acquire", None)) and callable(getattr(pacing, "release", None)):
+        return cast(Pacer, pacing)
+    raise InvalidArgumentError(
+        "pacing", f"expected True, False or a Pacer, got {type(pacing).__name__}"
+    )
+
+
 def _check_secret(argument: str, value: Any) -> None:
     # The value itself is never echoed back in the error.
     if not isinstance(value, str):
@@ -187,6 +202,12 @@ class CalBookings:
         refresh_token: An async callable returning a new access token, called once when the
             server reports the current one expired (HTTP 498); the request is then repeated.
         max_response_bytes: Refuse response bodies larger than this.
+        pacing: ``True`` (the default) holds requests back so that the client stays inside the
+            server's rate limits, learning them from every response (:class:`AdaptivePacer`
+            with Cal.com's budget for the credential kind: 120 requests per minute for an API
+            key, 500 otherwise). ``False`` turns pacing off. A :class:`Pacer` of your own (an
+            ``AdaptivePacer`` with another budget, or a budget shared between processes) is
+            used as given; one without a clock gets this client's.
         clock: Where time is read and waits happen (inject a fake one in tests).
 
     Raises:
@@ -207,6 +228,7 @@ class CalBookings:
         session: aiohttp.ClientSession | None = None,
         refresh_token: RefreshToken | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        pacing: bool | Pacer = True,
         clock: Clock | None = None,
     ) -> None:
         credentials = _credentials(api_key, access_token, client_id, secret_key)
@@ -227,6 +249,8 @@ class CalBookings:
                 raise InvalidArgumentError(
                     "refresh_token", "only applies to access_token credentials"
                 )
+        clock = clock or SystemClock()
+        pacer = _pacer(pacing, credentials.kind, clock)
         transport = AiohttpTransport(
             session=session,
             pool_size=max_concurrency,
@@ -239,10 +263,12 @@ class CalBookings:
             retry=retry,
             timeout=timeout_value,
             max_concurrency=max_concurrency,
-            clock=clock or SystemClock(),
+            clock=clock,
             api_version=DEFAULT_API_VERSION,
             refresh_token=refresh_token,
+            pacer=pacer,
         )
+        self._pacer = pacer
         self._retry = retry
         self._timeout = timeout_value
         self._credential_kind = credentials.kind
@@ -258,6 +284,7 @@ class CalBookings:
         view._retry = options.retry or parent._retry
         view._timeout = options.timeout or parent._timeout
         view._credential_kind = parent._credential_kind
+        view._pacer = parent._pacer
         requester = _BoundRequester(parent._session, options)
         view.bookings = Bookings(requester)
         view.organizations = Organizations(requester)
@@ -301,6 +328,11 @@ class CalBookings:
     def base_url(self) -> str:
         """The base URL requests go to."""
         return self._session.base_url
+
+    @property
+    def pacer(self) -> Pacer | None:
+        """The pacer holding requests within the rate limits (``None`` when pacing is off)."""
+        return self._pacer
 
     @property
     def rate_limits(self) -> Mapping[str, RateLimit]:

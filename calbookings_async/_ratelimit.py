@@ -62,17 +62,24 @@ def _classify(name: bytes) -> tuple[int, str] | None:
     return result
 
 
+# Larger magnitudes are not counts or seconds any server means; they would also overflow a float.
+_LARGEST = 10**15
+
+
 def _number(raw: bytes) -> float | None:
-    """A header value as a number: ints stay ints; junk, NaN and infinities are ``None``."""
+    """A header value as a number: ints stay ints; junk, NaN, infinities and absurd magnitudes
+    are ``None``."""
     try:
-        return int(raw)
+        whole = int(raw)
     except ValueError:
         pass
+    else:
+        return whole if -_LARGEST <= whole <= _LARGEST else None
     try:
         value = float(raw)
     except ValueError:
         return None
-    if value != value or value in (float("inf"), float("-inf")):
+    if value != value or not -_LARGEST <= value <= _LARGEST:  # NaN, infinities, absurd
         return None
     return value
 
@@ -102,6 +109,9 @@ def parse_rate_limit_headers(raw_headers: Iterable[tuple[bytes, bytes]]) -> Repo
             number: float | None = int(value)
         except ValueError:
             number = _number(value)
+        else:
+            if not -_LARGEST <= number <= _LARGEST:  # type: ignore[operator]
+                number = None
         if found is None:
             found = {}
         entry = found.get(kind[1])

@@ -6,6 +6,8 @@ where the server says when to come back: the largest ``X-RateLimit-Reset-<Name>`
 ``Retry-After``), plus a little jitter. A wait that would pass the policy's deadline, or a 429
 reset beyond ``rate_limit_wait_max``, ends the retries at once with the last error.
 
+The testing switch ``waits_disabled()`` (from ``_types``, re-exported here) skips every wait.
+
 The first attempt never touches tenacity: building an ``AsyncRetrying`` per call costs more CPU
 than a whole request on a fast network (docs/PERF-NOTES.md). The session makes the first
 attempt itself and calls :func:`retry_after_failure` only once an attempt has failed in a
@@ -18,12 +20,11 @@ This is the only module that imports tenacity. It imports ``_config``, ``_errors
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import inspect
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
 import tenacity
@@ -37,7 +38,7 @@ from ._errors import (
     RequestTimeout,
     TransportError,
 )
-from ._types import Clock
+from ._types import Clock, waits_disabled, waits_enabled
 
 __all__ = [
     "RETRY_TABLE",
@@ -82,22 +83,6 @@ RETRY_TABLE: Mapping[tuple[Failure, bool], bool] = {
 }
 
 _RETRYABLE_STATUS = frozenset({408, 500, 502, 503, 504})
-
-# The testing switch: when false, every wait is skipped (the computed waits are still reported
-# to on_retry hooks and logs, so tests can check them without sleeping).
-_waits_enabled = True
-
-
-@contextlib.contextmanager
-def waits_disabled() -> Iterator[None]:
-    """Skip every retry wait inside the ``with`` block; restore the previous setting on exit."""
-    global _waits_enabled
-    previous = _waits_enabled
-    _waits_enabled = False
-    try:
-        yield
-    finally:
-        _waits_enabled = previous
 
 
 def classify(error: BaseException) -> Failure:
@@ -244,7 +229,7 @@ async def retry_after_failure(
                 logger.error("%s: an on_retry hook returned a coroutine; ignored", operation)
 
     async def sleep(seconds: float) -> None:
-        if _waits_enabled:
+        if waits_enabled():
             await clock.sleep(seconds)
         else:
             await clock.sleep(0.0)

@@ -43,6 +43,7 @@ from ._errors import (
     TokenExpiredError,
     error_for_status,
 )
+from ._pacing import Pacer
 from ._ratelimit import (
     RateLimitState,
     Reported,
@@ -193,6 +194,8 @@ class Session:
         api_version: The ``cal-api-version`` header sent on every call.
         refresh_token: Called (once, shared by concurrent calls) when the server says the
             access token expired (HTTP 498); returns the new token.
+        pacer: Holds each attempt until the rate limits allow it, and learns from each
+            response (``None``: no pacing).
     """
 
     def __init__(
@@ -207,6 +210,7 @@ class Session:
         clock: Clock,
         api_version: str = DEFAULT_API_VERSION,
         refresh_token: RefreshToken | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self._transport = transport
         self._base_url = base_url
@@ -216,6 +220,7 @@ class Session:
         self._timeout = timeout
         self._clock = clock
         self._refresh = refresh_token
+        self._pacer = pacer
         self._refresh_lock = asyncio.Lock()
         # Bumped by every refresh, successful or failed. A call notes it before sending; on a
         # 498 a changed value means a refresh ran meanwhile and the call shares its outcome:
@@ -379,22 +384,31 @@ class Session:
         generation = self._token_generation
         base = self._headers_no_body if data is None else self._headers_body
         headers = {**base, "X-Request-Id": request_id}
-        # The slot is taken before the transport starts the timeout: waiting for a slot can
-        # never time a request out.
-        slots = self._slots
-        if slots._free > 0 and not slots._waiters:
-            slots._free -= 1  # try_acquire(), inlined: this runs for every request
-        else:
-            await slots.acquire()
+        # The pacer and then a concurrency slot, both before the transport starts the
+        # timeout: waiting for the rate limit or for a slot never times a request out.
+        pacer = self._pacer
+        ticket = None if pacer is None else await pacer.acquire(operation)
+        status: int | None = None
+        reported = None
         try:
-            response = await self._transport.send(method, url, headers, data, timeout)
+            slots = self._slots
+            if slots._free > 0 and not slots._waiters:
+                slots._free -= 1  # try_acquire(), inlined: this runs for every request
+            else:
+                await slots.acquire()
+            try:
+                response = await self._transport.send(method, url, headers, data, timeout)
+            finally:
+                slots.release()
+            now = self._clock.monotonic()
+            reported = parse_rate_limit_headers(response.raw_headers)
+            if reported is not None:
+                self._rate_limits.update(reported, now)
+            status = response.status
         finally:
-            slots.release()
-        now = self._clock.monotonic()
-        reported = parse_rate_limit_headers(response.raw_headers)
-        if reported is not None:
-            self._rate_limits.update(reported, now)
-        status = response.status
+            if pacer is not None:
+                # Always, even when cancelled: the pacer counts requests in flight.
+                pacer.release(ticket, status, reported, self._clock.monotonic())
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %d (%s, request id %s)",

@@ -7,8 +7,9 @@ outside the standard library, so every other module may depend on it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeAlias, TypeVar
 
 __all__ = [
@@ -18,6 +19,9 @@ __all__ = [
     "Query",
     "Requester",
     "SystemClock",
+    "waits",
+    "waits_disabled",
+    "waits_enabled",
 ]
 
 #: Any value that JSON can carry, as parsed from a response.
@@ -59,6 +63,32 @@ class SystemClock:
 
     def __repr__(self) -> str:
         return "SystemClock()"
+
+
+# The testing switch: while off, no retry backoff and no pacing wait happens anywhere (the waits
+# are still computed and reported, so tests can check them without sleeping).
+_WAITS = [True]
+
+
+def waits_enabled() -> bool:
+    """Whether retry backoff and pacing waits happen (``False`` inside :func:`waits_disabled`)."""
+    return _WAITS[0]
+
+
+@contextlib.contextmanager
+def waits(enabled: bool) -> Iterator[None]:
+    """Turn every retry and pacing wait on or off inside the ``with`` block, then restore."""
+    previous = _WAITS[0]
+    _WAITS[0] = enabled
+    try:
+        yield
+    finally:
+        _WAITS[0] = previous
+
+
+def waits_disabled() -> contextlib.AbstractContextManager[None]:
+    """Skip every retry and pacing wait inside the ``with`` block (for tests)."""
+    return waits(False)
 
 
 class Requester(Protocol):

@@ -154,20 +154,24 @@ def test_to_public_rounds_fractional_counts_down() -> None:
     assert limit.reset == 2.5
 
 
-@pytest.mark.parametrize("digits", [20, 400, 5000])
-def test_huge_reset(digits: int) -> None:
+@pytest.mark.parametrize("text", ["1000000000000000", "1e15", "999999.5"])
+def test_large_but_plausible_values_are_kept(text: str) -> None:
+    report = parse(("X-RateLimit-Reset-Default", text))
+    assert to_public(report, 0.0)["default"].reset == float(text)
+
+
+@pytest.mark.parametrize("digits", [17, 20, 400, 5000])
+def test_absurd_resets_are_unreadable(digits: int) -> None:
+    # Beyond 10**15 seconds no server means it (and a float may not even hold it): the value
+    # counts as absent, so it can neither crash the client nor hold requests forever.
     huge = "9" * digits
     report = parse(("X-RateLimit-Reset-Default", huge), ("X-RateLimit-Reset-Other", "30"))
     public = to_public(report, 0.0)
     assert public["other"].reset == 30.0
-    if digits <= 300:
-        assert public["default"].reset == float(huge)
-        assert largest_reset(report) == float(huge)
-    else:
-        # Too large for a float: unreadable, like "1e999".
-        assert public["default"].reset is None
-        assert largest_reset(report) == 30.0
-    assert parse_retry_after(huge) == (float(huge) if digits <= 300 else None)
+    assert public["default"].reset is None
+    assert largest_reset(report) == 30.0
+    assert parse_retry_after(huge) is None
+    assert parse_retry_after("-" + huge) is None
 
 
 def test_largest_reset() -> None:

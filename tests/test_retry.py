@@ -44,7 +44,7 @@ from calbookings_async import (
     TokenExpiredError,
     TransportError,
     UnprocessableEntityError,
-    _retry,
+    _types,
 )
 from calbookings_async._retry import RETRY_TABLE, Failure, classify, compute_wait, should_retry
 from calbookings_async._session import RequestOptions
@@ -78,7 +78,7 @@ CALLS = {"safe": safe_call, "unsafe": unsafe_call}
 @pytest.fixture
 def waits_on(monkeypatch: pytest.MonkeyPatch) -> None:
     """Let retries wait again (on a FakeClock nothing really sleeps)."""
-    monkeypatch.setattr(_retry, "_waits_enabled", True)
+    monkeypatch.setattr(_types, "_WAITS", [True])
 
 
 @pytest.fixture
