@@ -11,6 +11,7 @@ Everything public is importable from this package; the modules starting with ``_
 """
 
 from ._bookings import Bookings
+from ._bulk import BulkReport, BulkRun, Outcome, Progress
 from ._client import CalBookings
 from ._config import SDK_VERSION as __version__
 from ._config import RetryAttempt, RetryPolicy, Timeout
@@ -99,6 +100,8 @@ __all__ = [
     "BookingReferenceType",
     "BookingStatus",
     "Bookings",
+    "BulkReport",
+    "BulkRun",
     "CalBookings",
     "CalError",
     "CalendarLink",
@@ -124,11 +127,13 @@ __all__ = [
     "NotFoundError",
     "Organizations",
     "OrganizersDefaultAppLocation",
+    "Outcome",
     "Page",
     "Pager",
     "Pagination",
     "PermissionDeniedError",
     "PhoneLocation",
+    "Progress",
     "RateLimit",
     "RateLimitError",
     "ReassignedBooking",

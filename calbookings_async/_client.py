@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from ._bookings import Bookings
+from ._bulk import BulkReport, BulkRun, ItemT, Progress, ResultT
 from ._config import (
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
@@ -361,3 +362,81 @@ class CalBookings:
 
     def __repr__(self) -> str:
         return f"CalBookings(base_url={self.base_url!r}, credentials={self._credential_kind!r})"
+
+    # --- bulk runs -----------------------------------------------------------------------------
+
+    def bulk(
+        self,
+        items: Iterable[ItemT] | AsyncIterable[ItemT],
+        operation: Callable[[ItemT], Awaitable[ResultT]],
+        *,
+        concurrency: int = 20,
+        stop_on_error: bool = False,
+        on_progress: Callable[[Progress], object] | None = None,
+    ) -> BulkRun[ItemT, ResultT]:
+        """Run ``operation`` over every item, ``concurrency`` at a time, one outcome per item.
+
+        Nothing is sent until the run is iterated (or collected). Items are taken from the
+        source lazily, one per free slot; outcomes come in completion order::
+
+            run = cal.bulk(uids, lambda uid: cal.bookings.cancel(uid, reason="Closed"))
+            async with run:
+                async for outcome in run:
+                    if not outcome.ok:
+                        print(outcome.item, outcome.error)
+            again = run.retry_items()    # failed + unfinished, for a new run
+
+        The calls go through this client, so they share its connection pool, concurrency
+        limit, retries and pacing.
+
+        Args:
+            items: Any iterable or async iterable (a list, a generator, a file's lines, a
+                listing), read lazily.
+            operation: An async function of one item (usually a lambda calling ``cal``).
+            concurrency: Most items in flight at once.
+            stop_on_error: Start no new item after the first failure (those in flight
+                finish; the rest are unfinished).
+            on_progress: Called with a :class:`Progress` after each item finishes.
+
+        Returns:
+            A :class:`BulkRun`: iterate it for :class:`Outcome` objects, or ``await
+            run.collect()`` for a :class:`BulkReport`.
+
+        Raises:
+            InvalidArgumentError: ``concurrency`` is not a positive integer, or ``operation``
+                is not callable.
+        """
+        return BulkRun(
+            items,
+            operation,
+            concurrency=concurrency,
+            stop_on_error=stop_on_error,
+            on_progress=on_progress,
+        )
+
+    async def bulk_all(
+        self,
+        items: Iterable[ItemT] | AsyncIterable[ItemT],
+        operation: Callable[[ItemT], Awaitable[ResultT]],
+        *,
+        concurrency: int = 20,
+        stop_on_error: bool = False,
+        on_progress: Callable[[Progress], object] | None = None,
+    ) -> BulkReport[ItemT, ResultT]:
+        """Run ``operation`` over every item (see :meth:`bulk`) and return the whole report.
+
+        Returns:
+            A :class:`BulkReport` with every :class:`Outcome`, the unfinished items, the wall
+            time and the rate. ``report.retry_items()`` feeds a new run.
+
+        Raises:
+            InvalidArgumentError: A bad argument (see :meth:`bulk`).
+        """
+        run = self.bulk(
+            items,
+            operation,
+            concurrency=concurrency,
+            stop_on_error=stop_on_error,
+            on_progress=on_progress,
+        )
+        return await run.collect()

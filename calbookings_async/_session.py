@@ -54,7 +54,7 @@ from ._ratelimit import (
 )
 from ._retry import retry_after_failure, should_retry
 from ._transport import AiohttpTransport, RawResponse, aiohttp_version
-from ._types import Clock, JSONObject, Query
+from ._types import CALL_ATTEMPTS, Clock, JSONObject, Query
 from ._validate import check_str
 
 __all__ = ["Credentials", "RequestOptions", "Session", "user_agent"]
@@ -396,6 +396,9 @@ class Session:
                 slots._free -= 1  # try_acquire(), inlined: this runs for every request
             else:
                 await slots.acquire()
+            counter = CALL_ATTEMPTS.get()  # the bulk runner's per-item attempt count
+            if counter is not None:
+                counter[0] += 1
             try:
                 response = await self._transport.send(method, url, headers, data, timeout)
             finally:

@@ -37,6 +37,7 @@ def test_every_public_class_of_the_private_modules_is_exported() -> None:
 # Modules whose classes are part of the public API (the rest are internal machinery).
 PUBLIC_MODULES = {
     "calbookings_async._bookings",
+    "calbookings_async._bulk",
     "calbookings_async._client",
     "calbookings_async._config",
     "calbookings_async._errors",
