@@ -81,10 +81,13 @@ from ._models import (
     SortOrder,
 )
 from ._organizations import Organizations
+from ._pacing import DEFAULT_ROUTE_LIMITS, AdaptivePacer, Pacer, PacingStats, RouteLimit
 from ._paging import Page, Pager
 
 __all__ = [
+    "DEFAULT_ROUTE_LIMITS",
     "APIStatusError",
+    "AdaptivePacer",
     "AddressLocation",
     "Attendee",
     "AttendeeAddressLocation",
@@ -128,6 +131,8 @@ __all__ = [
     "Organizations",
     "OrganizersDefaultAppLocation",
     "Outcome",
+    "Pacer",
+    "PacingStats",
     "Page",
     "Pager",
     "Pagination",
@@ -144,6 +149,7 @@ __all__ = [
     "RequestTimeout",
     "RetryAttempt",
     "RetryPolicy",
+    "RouteLimit",
     "SeatedAttendee",
     "SeatedBooking",
     "ServerError",

@@ -197,6 +197,10 @@ class _Window:
             return 0.0
         return max(self._deadline() - now, 0.0)
 
+    def reported(self, now: float) -> bool:
+        """Whether a wait now rests on what the server said (a block, a reported reset)."""
+        return now < self.blocked_until or self.end < _INFINITY
+
     def take(self, now: float) -> tuple[_Window, int, int]:
         """Count one request sent now; returns what its response must be matched with."""
         if self.opened is None:
@@ -298,16 +302,20 @@ class AdaptivePacer:
         first_wait = None
         while True:
             wait = 0.0
+            stated = False  # does the longest wait rest on what the server said?
             for window in windows:
                 window.roll(now)
                 delay = window.delay(now)
                 if delay > wait:
                     wait = delay
+                    stated = window.reported(now)
             if wait <= 0.0 or not waits_enabled():  # the testing switch: never hold
                 break
             if first_wait is None:
                 first_wait = now
-            if now - first_wait + wait > self._max_wait:
+            if stated and now - first_wait + wait > self._max_wait:
+                # A fallback estimate (no response yet) is only an upper bound that the next
+                # response usually tightens, so only a wait the server stated is refused.
                 raise self._too_long(route, windows, wait, now)
             await clock.sleep(min(wait, self._max_sleep))
             now = clock.monotonic()
@@ -356,10 +364,15 @@ class AdaptivePacer:
             window.name: (generation, number) for window, generation, number in ticket.entries
         }
         for name, (limit, remaining, reset_value) in reported.items():
-            window = self._window(name, self._limit, self._length)
+            reset = None if reset_value is None else max(float(reset_value), 0.0)
+            known = self._windows.get(name)
+            if known is None:
+                # First heard of now: its window is as long as what is left of it, at least.
+                length = reset if reset and status != 429 else self._length
+                known = self._window(name, self._limit, length)
+            window = known
             if limit is not None and limit >= 1:
                 window.limit = int(limit)
-            reset = None if reset_value is None else max(float(reset_value), 0.0)
             counted = None
             if limit is not None and remaining is not None:
                 counted = max(int(limit) - int(remaining), 0)
