@@ -211,12 +211,8 @@ class _Window:
         return (self, self.generation, self.sent)
 
 
-class _Ticket:
-    __slots__ = ("entries", "route")
-
-    def __init__(self, route: str, entries: tuple[tuple[_Window, int, int], ...]) -> None:
-        self.route = route
-        self.entries = entries
+#: What acquire() hands out: the route, and per window (window, its generation, our number).
+_Ticket = tuple[str, list[tuple["_Window", int, int]]]
 
 
 class AdaptivePacer:
@@ -257,7 +253,9 @@ class AdaptivePacer:
         if max_sleep <= 0:
             raise InvalidArgumentError("max_sleep", f"must be greater than 0, got {max_sleep:g}")
         check_number("max_wait", max_wait, minimum=0.0)
-        self.clock: Clock | None = clock
+        self.clock: Clock | None = None
+        if clock is not None:
+            self.configured(clock)
         self._limit = limit
         self._length = float(window)
         self._max_sleep = float(max_sleep)
@@ -266,8 +264,11 @@ class AdaptivePacer:
         self._default = (self._window("default", limit, self._length),)
         # Route -> the windows that apply to it, as last reported (or configured).
         self._routes: dict[str, tuple[_Window, ...]] = {}
+        # Route -> the limit names its windows were learned from (absent: not yet reported).
+        self._route_names: dict[str, tuple[str, ...]] = {}
         for route, limits in route_limits.items():
             self._routes[route] = tuple(self._window(r.name, r.limit, r.window) for r in limits)
+            self._route_names[route] = tuple(r.name for r in limits)
         self._requests = 0
         self._held = 0
         self._held_seconds = 0.0
@@ -295,10 +296,33 @@ class AdaptivePacer:
 
     async def acquire(self, route: str) -> _Ticket:
         """Wait until one more request on ``route`` fits every window that applies to it."""
-        clock = self.clock
-        assert clock is not None, "the client sets the clock of a pacer built without one"
         windows = self._routes.get(route, self._default)
-        now = clock.monotonic()
+        now = self._monotonic()
+        for window in windows:
+            # The usual case costs these comparisons and nothing else: room, no block, and the
+            # window not yet due to roll over.
+            if window.used >= window.limit or now >= window.end or now < window.blocked_until:
+                now = await self._hold(route, windows, now)
+                break
+        self._requests += 1
+        entries = []
+        for window in windows:
+            if window.opened is None:
+                window.opened = now
+            window.used += 1
+            window.sent += 1
+            window.in_flight += 1
+            entries.append((window, window.generation, window.sent))
+        return (route, entries)
+
+    def _monotonic(self) -> float:
+        # Replaced by the clock's own monotonic once the pacer has a clock (see configured()).
+        raise RuntimeError("this pacer has no clock: give it one, or give it to a client")
+
+    async def _hold(self, route: str, windows: tuple[_Window, ...], now: float) -> float:
+        """Wait until every window has room; returns the time it is granted."""
+        clock = self.clock
+        assert clock is not None
         first_wait = None
         while True:
             wait = 0.0
@@ -322,8 +346,7 @@ class AdaptivePacer:
         if first_wait is not None:
             self._held += 1
             self._held_seconds += now - first_wait
-        self._requests += 1
-        return _Ticket(route, tuple(window.take(now) for window in windows))
+        return now
 
     def _too_long(
         self, route: str, windows: tuple[_Window, ...], wait: float, now: float
@@ -349,71 +372,94 @@ class AdaptivePacer:
         observed_at: float,
     ) -> None:
         """Learn limits, window ends and blocks from the response to one request."""
-        for window, _generation, _sequence in ticket.entries:
+        route, entries = ticket
+        for window, _generation, _number in entries:
             window.in_flight -= 1
         if status is None:
             return  # no response: nothing learned, and the request stays counted
         if reported is None:
             # The server reports no limit for this route: stop pacing it.
-            self._routes[ticket.route] = ()
+            self._routes[route] = ()
+            self._route_names[route] = ()
             return
-        self._learn_route(ticket.route, reported)
+        if self._route_names.get(route) != tuple(reported):
+            self._learn_route(route, reported, entries, status, observed_at)
         if status == 429:
             self._blocks += 1
-        matched = {
-            window.name: (generation, number) for window, generation, number in ticket.entries
-        }
-        for name, (limit, remaining, reset_value) in reported.items():
-            reset = None if reset_value is None else max(float(reset_value), 0.0)
-            known = self._windows.get(name)
-            if known is None:
-                # First heard of now: its window is as long as what is left of it, at least.
-                length = reset if reset and status != 429 else self._length
-                known = self._window(name, self._limit, length)
-            window = known
+            for name, (limit, _remaining, reset) in reported.items():
+                # Blocked: nothing more until the reset (the retry, if any, waits for it too).
+                window = self._windows[name]
+                if limit is not None and limit >= 1:
+                    window.limit = int(limit)
+                if reset is not None:
+                    window.blocked_until = max(window.blocked_until, observed_at + max(reset, 0.0))
+                window.used = max(window.used, window.limit)
+            return
+        for window, generation, number in entries:
+            values = reported.get(window.name)
+            if values is None:
+                continue
+            limit, remaining, reset = values
             if limit is not None and limit >= 1:
                 window.limit = int(limit)
-            counted = None
-            if limit is not None and remaining is not None:
-                counted = max(int(limit) - int(remaining), 0)
-            if status == 429:
-                # Blocked: nothing more until the reset (the retry, if any, waits for it too).
-                if reset is not None:
-                    window.blocked_until = max(window.blocked_until, observed_at + reset)
-                window.used = max(window.used, window.limit)
-                continue
-            place = matched.get(name)
-            if place is None:
-                # A limit this request was not paced against (first heard of now): the server's
-                # count is a floor for ours, and its reset bounds a window we had not opened.
-                if window.opened is None:
-                    window.opened = observed_at
-                    if reset is not None:
-                        window.end = observed_at + reset
-                if counted is not None:
-                    window.used = max(window.used, counted)
-                continue
-            if place[0] != window.generation:
+            if generation != window.generation:
                 # Sent in an earlier window of ours: it may have been counted in either, so it
                 # tells nothing safe about the current one.
                 continue
             if reset is not None:
-                window.end = min(window.end, observed_at + reset)
-                window.length = max(window.length, reset)
-            if counted is not None:
-                window.used = max(window.used, counted + window.sent - place[1])
+                if reset < 0:
+                    reset = 0.0
+                end = observed_at + reset
+                if end < window.end:
+                    window.end = end
+                if reset > window.length:
+                    window.length = reset
+            if limit is not None and remaining is not None:
+                # Counted so far, plus ours sent after this one: the server's count once they land.
+                counted = int(limit) - int(remaining) + window.sent - number
+                if counted > window.used:
+                    window.used = counted
 
-    def _learn_route(self, route: str, reported: Reported) -> None:
-        current = self._routes.get(route)
+    def _learn_route(
+        self,
+        route: str,
+        reported: Reported,
+        entries: list[tuple[_Window, int, int]],
+        status: int,
+        observed_at: float,
+    ) -> None:
+        """The route reports other limit names than before: pace it against those from now on."""
         names = tuple(reported)
-        if current is not None and tuple(w.name for w in current) == names:
-            return
-        self._routes[route] = tuple(self._window(n, self._limit, self._length) for n in names)
+        paced = {window.name for window, _generation, _number in entries}
+        windows = []
+        for name in names:
+            limit, remaining, reset_value = reported[name]
+            reset = None if reset_value is None else max(float(reset_value), 0.0)
+            window = self._windows.get(name)
+            if window is None:
+                # First heard of now: its window is as long as what is left of it, at least.
+                length = reset if reset and status != 429 else self._length
+                window = self._window(name, self._limit, length)
+            if limit is not None and limit >= 1:
+                window.limit = int(limit)
+            if name not in paced and status != 429:
+                # A limit this request was not paced against: the server's count is a floor
+                # for ours, and its reset bounds a window we had not opened.
+                if window.opened is None:
+                    window.opened = observed_at
+                    if reset is not None:
+                        window.end = observed_at + reset
+                if limit is not None and remaining is not None:
+                    window.used = max(window.used, max(int(limit) - int(remaining), 0))
+            windows.append(window)
+        self._routes[route] = tuple(windows)
+        self._route_names[route] = names
 
     def configured(self, clock: Clock) -> AdaptivePacer:
         """Give the pacer the client's clock if it has none; returns the pacer."""
         if self.clock is None:
             self.clock = clock
+            self._monotonic = clock.monotonic  # type: ignore[method-assign]
         return self
 
 

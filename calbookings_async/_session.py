@@ -390,6 +390,7 @@ class Session:
         ticket = None if pacer is None else await pacer.acquire(operation)
         status: int | None = None
         reported = None
+        now = 0.0
         try:
             slots = self._slots
             if slots._free > 0 and not slots._waiters:
@@ -411,7 +412,7 @@ class Session:
         finally:
             if pacer is not None:
                 # Always, even when cancelled: the pacer counts requests in flight.
-                pacer.release(ticket, status, reported, self._clock.monotonic())
+                pacer.release(ticket, status, reported, now if status else self._clock.monotonic())
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %d (%s, request id %s)",
