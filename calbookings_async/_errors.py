@@ -89,11 +89,31 @@ class RateLimit:
 class CalError(Exception):
     """Base class of every error raised by the SDK."""
 
-    #: True when the server may have carried out the request although no success came back.
-    #: Repeating such a request may apply it twice; read the state back first.
+    #: True when the server may have carried out the request although no success came back,
+    #: on this attempt or on an earlier attempt of the same call (a retried cancel whose first
+    #: attempt was applied ends with a 400 "already cancelled" that still says so). Repeating
+    #: such a request may apply it twice; read the state back first.
     may_have_been_applied: bool = False
     #: How many attempts were made before this error was raised.
     attempts: int = 1
+
+    def _earlier_attempt_may_have_applied(self) -> None:
+        """Mark this error, the last of a retried call, as one whose request may have been applied.
+
+        An earlier attempt of the same call may have reached the server (it timed out, its
+        connection dropped, or it got a 5xx other than 503) although this last attempt failed
+        before anything was applied, say with a 400 "already cancelled": the caller must still
+        reconcile. Sets the flag and says so in the message.
+        """
+        if self.may_have_been_applied:
+            return
+        self.may_have_been_applied = True
+        text = str(self.args[0]) if self.args else ""
+        self.args = (
+            f"{text}; an earlier attempt may have been applied, read the state back before "
+            "repeating it",
+            *self.args[1:],
+        )
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Subclasses take keyword-only arguments, which Exception's default pickling cannot

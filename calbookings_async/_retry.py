@@ -181,15 +181,25 @@ async def retry_after_failure(
         The result of the first successful attempt.
 
     Raises:
-        CalError: The error of the last attempt, with ``attempts`` set to the number made.
+        CalError: The error of the last attempt, with ``attempts`` set to the number made, and
+            ``may_have_been_applied`` true when any attempt may have been applied.
     """
     pending_first: list[CalError] = [first_error]
+    # Whether any failed attempt so far may have been applied: the final error must say so even
+    # when the last attempt itself was refused before running (a retried cancel whose first
+    # attempt was applied gets a 400 "already cancelled").
+    maybe_applied = [first_error.may_have_been_applied]
 
     async def one_attempt() -> T:
         if pending_first:
             # Replay the failure the caller already saw, so tenacity counts it as attempt 1.
             raise pending_first.pop()
-        return await attempt(state_box[0].attempt_number)
+        try:
+            return await attempt(state_box[0].attempt_number)
+        except CalError as error:
+            if error.may_have_been_applied:
+                maybe_applied[0] = True
+            raise
 
     def wait(state: tenacity.RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
@@ -254,5 +264,7 @@ async def retry_after_failure(
                 return await one_attempt()
     except CalError as error:
         error.attempts = attempts_made
+        if maybe_applied[0]:
+            error._earlier_attempt_may_have_applied()
         raise
     raise AssertionError("unreachable")  # pragma: no cover

@@ -298,6 +298,48 @@ async def test_dropped_then_success(
         assert loopback_server.count == 1
 
 
+@pytest.mark.parametrize(
+    ("first", "last", "last_class"),
+    [
+        (Reply(drop=True), Reply(status=400), BadRequestError),  # retried cancel: "already done"
+        (Reply(status=500), Reply(status=400), BadRequestError),
+        (Reply(status=502), Reply(status=404), NotFoundError),
+        (Reply(delay=10), Reply(status=409), ConflictError),
+        (Reply(drop=True), Reply(status=429, headers={"Retry-After": "999"}), RateLimitError),
+    ],
+)
+async def test_an_earlier_attempt_that_may_have_been_applied_marks_the_final_error(
+    loopback_server: ScriptedServer,
+    make_client: MakeClient,
+    first: Reply,
+    last: Reply,
+    last_class: type[CalError],
+) -> None:
+    # The first attempt may have been applied; the retry is refused before running. The caller
+    # must not read the refusal as "nothing happened".
+    loopback_server.script(first, last)
+    cal = make_client(retry=POLICY, timeout=0.3)
+    with pytest.raises(CalError) as caught:
+        await safe_call(cal)
+    assert type(caught.value) is last_class
+    assert caught.value.may_have_been_applied is True
+    assert caught.value.attempts == 2
+    assert "an earlier attempt may have been applied" in str(caught.value)
+    assert loopback_server.count == 2
+
+
+async def test_a_final_error_after_attempts_that_cannot_have_been_applied_stays_definite(
+    loopback_server: ScriptedServer, make_client: MakeClient
+) -> None:
+    loopback_server.script(Reply(status=503), Reply(status=400))
+    cal = make_client(retry=POLICY)
+    with pytest.raises(BadRequestError) as caught:
+        await safe_call(cal)
+    assert caught.value.may_have_been_applied is False
+    assert caught.value.attempts == 2
+    assert "earlier attempt" not in str(caught.value)
+
+
 # --- opting unsafe operations in -------------------------------------------------------------
 
 
