@@ -262,6 +262,7 @@ def _report(
     throttled = counts.get(429, 0)
     faults = emulator.faults.count()
     accepted = served - throttled - faults  # what the rate limiter let through
+    budget = args.limit / args.window
     late_429 = sum(1 for moment in tally.throttled_at if moment - started > args.window)
     failed = sum(phase.failed for phase in phases)
     items = sum(phase.items for phase in phases)
@@ -284,8 +285,10 @@ def _report(
         f"  wall time         {wall:.1f} s",
         f"  requests          {served} served: {accepted} within the limit, {throttled} answered "
         f"429, {faults} answered 503 by the proxy",
-        f"  request rate      {rate:.1f}/s within the limit; {accepted} of the {allowed} "
-        f"requests {windows} windows allow = {accepted / allowed:.2f} of the budget",
+        f"  request rate      {rate:.1f}/s within the limit = {rate / budget:.2f} of the "
+        f"budget ({budget:.1f}/s)",
+        f"                    ({accepted} requests over {windows} windows of {args.limit}: "
+        f"{accepted / allowed:.2f} of what they allow)",
         f"  retries           {tally.retries} ({tally.throttled} after a 429, "
         f"{tally.retries - tally.throttled} after a 503)",
         f"  429s received     {throttled} ({late_429} after the first window)",
