@@ -430,6 +430,21 @@ def test_progress_bar_on_a_terminal_redraws_in_place() -> None:
     assert "\x1b" not in text
 
 
+def test_progress_bar_notes_go_above_the_bar() -> None:
+    stream = io.StringIO()
+    now = [0.0]
+    bar = ProgressBar(stream, "cancel", tty=True, clock=lambda: now[0])
+    now[0] = 1.0
+    bar(Progress(done=1, failed=1, total=2, rate=1.0, elapsed=1.0))
+    bar.note("cancel x: HTTP 404")
+    lines = stream.getvalue().split("\n")
+    assert lines[0].endswith("\rcancel x: HTTP 404")  # the bar's line cleared, then the note
+    assert lines[1].startswith("\rcancel  [")  # the bar redrawn below it
+    stream = io.StringIO()
+    ProgressBar(stream, "cancel", tty=False).note("plain")
+    assert stream.getvalue() == "plain\n"
+
+
 def test_progress_bar_without_a_total_or_a_terminal() -> None:
     stream = io.StringIO()
     bar = ProgressBar(stream, "confirm", tty=False)

@@ -54,6 +54,7 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 DEFAULT_CONCURRENCY = 20
+DEFAULT_PAGE_CONCURRENCY = 4
 #: Failure messages printed one by one before the rest are only counted.
 SHOWN_FAILURES = 10
 
@@ -158,7 +159,8 @@ def _global_options() -> argparse.ArgumentParser:
         type=_positive_int,
         default=argparse.SUPPRESS,
         metavar="N",
-        help=f"items (or pages) in flight at once (default {DEFAULT_CONCURRENCY})",
+        help=f"items in flight at once (default {DEFAULT_CONCURRENCY}); for list --all, pages "
+        f"fetched at once (default {DEFAULT_PAGE_CONCURRENCY})",
     )
     group.add_argument(
         "--no-pacing",
@@ -359,6 +361,7 @@ def _defaults(args: argparse.Namespace) -> argparse.Namespace:
     if getattr(args, "base_url", None) is None:
         args.base_url = os.environ.get("CAL_BASE_URL") or DEFAULT_BASE_URL
     args.timeout = getattr(args, "timeout", None)
+    args.concurrency_given = getattr(args, "concurrency", None) is not None
     args.concurrency = getattr(args, "concurrency", None) or DEFAULT_CONCURRENCY
     args.no_pacing = getattr(args, "no_pacing", False)
     args.quiet = getattr(args, "quiet", False)
@@ -584,10 +587,10 @@ class _Bar:
         self.bar = ProgressBar(sys.stderr, label) if enabled else None
 
     def message(self, text: str) -> None:
-        if self.bar is not None and self.bar._tty:
-            sys.stderr.write("\r" + " " * self.bar._drawn_width + "\r")
-            self.bar._drawn_width = 0
-        sys.stderr.write(text + "\n")
+        if self.bar is not None:
+            self.bar.note(text)
+        else:
+            sys.stderr.write(text + "\n")
 
     def close(self) -> None:
         if self.bar is not None:
@@ -768,7 +771,7 @@ async def run_list(args: argparse.Namespace) -> int:
                 sort_updated_at=_order(args.sort_updated),
                 take=take,
                 skip=args.skip,
-                concurrency=min(args.concurrency, 8) if args.all else 1,
+                concurrency=_page_concurrency(args),
             )
         except InvalidArgumentError as error:
             raise UsageError(str(error)) from None
@@ -790,6 +793,14 @@ async def run_list(args: argparse.Namespace) -> int:
         if table and header:
             sys.stdout.write("(no bookings)\n")
         return EXIT_OK
+
+
+def _page_concurrency(args: argparse.Namespace) -> int:
+    # Pages fetched at once by --all: --concurrency when given, else 4 (against a server that
+    # takes time per page, 4 walks about 3.4 times faster than 1; benchmarks/README.md).
+    if not args.all:
+        return 1
+    return int(args.concurrency) if args.concurrency_given else DEFAULT_PAGE_CONCURRENCY
 
 
 def _order(value: str | None) -> SortOrder | None:

@@ -81,6 +81,17 @@ class ProgressBar:
         if self._last is not None:
             self._draw(self._last, final=True)
 
+    def note(self, text: str) -> None:
+        """Write a line of text above the bar (the bar is redrawn below it on a terminal)."""
+        if self._tty and self._drawn_width:
+            self._stream.write("\r" + " " * self._drawn_width + "\r" + text + "\n")
+            self._drawn_width = 0
+            if self._last is not None and not self._closed:
+                self._draw(self._last, final=False)
+        else:
+            self._stream.write(text + "\n")
+        self._stream.flush()
+
     def render(self, progress: Progress) -> str:
         """The text of one update (without line ending)."""
         parts = [self._label]
