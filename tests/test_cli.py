@@ -10,6 +10,8 @@ import asyncio
 import io
 import json
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -398,6 +400,19 @@ def test_base_url_from_the_environment_and_no_pacing(monkeypatch: pytest.MonkeyP
     cal = make_client(args, Tally())
     assert cal.pacer is not None
     asyncio.run(cal.aclose())
+
+
+def test_the_package_runs_as_the_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "calbookings_async", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0
+    assert "calbookings" in done.stdout
+    assert "demo" in done.stdout
 
 
 def test_the_emulator_command(capsys: pytest.CaptureFixture[str]) -> None:
