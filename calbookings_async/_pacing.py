@@ -373,10 +373,51 @@ class AdaptivePacer:
     ) -> None:
         """Learn limits, window ends and blocks from the response to one request."""
         route, entries = ticket
-        for window, _generation, _number in entries:
-            window.in_flight -= 1
-        if status is None:
+        if status is None or reported is None or status == 429:
+            for window, _generation, _number in entries:
+                window.in_flight -= 1
+            if status is not None:
+                self._release_unusual(route, entries, status, reported, observed_at)
             return  # no response: nothing learned, and the request stays counted
+        # The usual case, in one pass: each window this request was paced against, matched
+        # with its limit in the report.
+        matched = 0
+        for window, generation, number in entries:
+            window.in_flight -= 1
+            values = reported.get(window.name)
+            if values is None:
+                continue
+            matched += 1
+            limit, remaining, reset = values
+            if limit is not None and limit != window.limit and limit >= 1:
+                window.limit = int(limit)
+            if generation != window.generation:
+                # Sent in an earlier window of ours: it may have been counted in either, so it
+                # tells nothing safe about the current one.
+                continue
+            if reset is not None:
+                end = observed_at + reset if reset > 0 else observed_at
+                if end < window.end:
+                    window.end = end
+                if reset > window.length:
+                    window.length = reset
+            if limit is not None and remaining is not None:
+                # Counted so far, plus ours sent after this one: the server's count once they land.
+                counted = limit - remaining + window.sent - number
+                if counted > window.used:
+                    window.used = int(counted)
+        if matched != len(reported) or matched != len(entries):
+            self._learn_route(route, reported, entries, status, observed_at)
+
+    def _release_unusual(
+        self,
+        route: str,
+        entries: list[tuple[_Window, int, int]],
+        status: int,
+        reported: Reported | None,
+        observed_at: float,
+    ) -> None:
+        """A response without rate-limit headers, or a 429."""
         if reported is None:
             # The server reports no limit for this route: stop pacing it.
             self._routes[route] = ()
@@ -384,41 +425,15 @@ class AdaptivePacer:
             return
         if self._route_names.get(route) != tuple(reported):
             self._learn_route(route, reported, entries, status, observed_at)
-        if status == 429:
-            self._blocks += 1
-            for name, (limit, _remaining, reset) in reported.items():
-                # Blocked: nothing more until the reset (the retry, if any, waits for it too).
-                window = self._windows[name]
-                if limit is not None and limit >= 1:
-                    window.limit = int(limit)
-                if reset is not None:
-                    window.blocked_until = max(window.blocked_until, observed_at + max(reset, 0.0))
-                window.used = max(window.used, window.limit)
-            return
-        for window, generation, number in entries:
-            values = reported.get(window.name)
-            if values is None:
-                continue
-            limit, remaining, reset = values
+        self._blocks += 1
+        for name, (limit, _remaining, reset) in reported.items():
+            # Blocked: nothing more until the reset (the retry, if any, waits for it too).
+            window = self._windows[name]
             if limit is not None and limit >= 1:
                 window.limit = int(limit)
-            if generation != window.generation:
-                # Sent in an earlier window of ours: it may have been counted in either, so it
-                # tells nothing safe about the current one.
-                continue
             if reset is not None:
-                if reset < 0:
-                    reset = 0.0
-                end = observed_at + reset
-                if end < window.end:
-                    window.end = end
-                if reset > window.length:
-                    window.length = reset
-            if limit is not None and remaining is not None:
-                # Counted so far, plus ours sent after this one: the server's count once they land.
-                counted = int(limit) - int(remaining) + window.sent - number
-                if counted > window.used:
-                    window.used = counted
+                window.blocked_until = max(window.blocked_until, observed_at + max(reset, 0.0))
+            window.used = max(window.used, window.limit)
 
     def _learn_route(
         self,
