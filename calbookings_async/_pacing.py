@@ -23,6 +23,8 @@ How a window is tracked, and why each choice errs on the safe side:
 * Requests still in flight when a window rolls over may be counted in the new window, so the
   new window starts with them already counted.
 * A 429 marks every reported limit blocked until its reset; nothing is sent until then.
+* A ``Reset`` longer than :data:`LONGEST_RESET` (a day) is not believed (read as absent), so
+  no absurd header can stop a client for good.
 * A limit may apply to one route only (``booking_guests_add`` on add-guests, which replaces the
   default limit there). Routes learn their limit names from their responses; a route whose
   responses carry no rate-limit headers is not paced.
@@ -50,6 +52,7 @@ from ._validate import check_int, check_number
 
 __all__ = [
     "DEFAULT_ROUTE_LIMITS",
+    "LONGEST_RESET",
     "AdaptivePacer",
     "Pacer",
     "PacingStats",
@@ -57,6 +60,13 @@ __all__ = [
 ]
 
 _INFINITY = math.inf
+
+#: The longest ``Reset`` the pacer believes, in seconds (a day). Cal.com's windows and blocks
+#: last 60 s; a longer one from a broken proxy (``Reset: 99999999999``) would otherwise end
+#: the window or the block decades from now, and every later request would be refused
+#: without ever being sent, for good. A longer reset is read as absent: the pacer falls back
+#: on the window's length and lets the server say again.
+LONGEST_RESET = 86_400.0
 
 
 class Pacer(Protocol):
@@ -395,7 +405,7 @@ class AdaptivePacer:
                 # Sent in an earlier window of ours: it may have been counted in either, so it
                 # tells nothing safe about the current one.
                 continue
-            if reset is not None:
+            if reset is not None and reset <= LONGEST_RESET:
                 end = observed_at + reset if reset > 0 else observed_at
                 if end < window.end:
                     window.end = end
@@ -431,7 +441,7 @@ class AdaptivePacer:
             window = self._windows[name]
             if limit is not None and limit >= 1:
                 window.limit = int(limit)
-            if reset is not None:
+            if reset is not None and reset <= LONGEST_RESET:
                 window.blocked_until = max(window.blocked_until, observed_at + max(reset, 0.0))
             window.used = max(window.used, window.limit)
 
@@ -449,7 +459,9 @@ class AdaptivePacer:
         windows = []
         for name in names:
             limit, remaining, reset_value = reported[name]
-            reset = None if reset_value is None else max(float(reset_value), 0.0)
+            reset = None
+            if reset_value is not None and reset_value <= LONGEST_RESET:
+                reset = max(float(reset_value), 0.0)
             window = self._windows.get(name)
             if window is None:
                 # First heard of now: its window is as long as what is left of it, at least.
