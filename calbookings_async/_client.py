@@ -346,7 +346,15 @@ class CalBookings:
         return self._session.closed
 
     async def aclose(self) -> None:
-        """Close the connection pool. Calls made afterwards raise ``TransportError``."""
+        """Close the connection pool at once; closing again does nothing.
+
+        Calls made afterwards raise :class:`ClientClosedError` without sending anything
+        (``may_have_been_applied`` false). Calls still in flight are not waited for: their
+        connections are closed, and they raise :class:`ClientClosedError` with
+        ``may_have_been_applied`` true when their request was already sent (false when it was
+        still waiting for the rate limit or a concurrency slot). They are never retried. To let
+        them finish, await them (or the bulk run) before closing.
+        """
         await self._session.aclose()
 
     async def __aenter__(self) -> CalBookings:
