@@ -36,7 +36,7 @@ from ._pacing import AdaptivePacer, Pacer, default_pacer
 from ._session import Credentials, RefreshToken, RequestOptions, Session
 from ._transport import AiohttpTransport, normalize_base_url
 from ._types import Clock, JSONObject, Query, SystemClock
-from ._validate import check_int, check_str
+from ._validate import check_clock, check_int, check_str
 
 if TYPE_CHECKING:
     import aiohttp
@@ -250,7 +250,7 @@ class CalBookings:
                 raise InvalidArgumentError(
                     "refresh_token", "only applies to access_token credentials"
                 )
-        clock = clock or SystemClock()
+        clock = SystemClock() if clock is None else check_clock("clock", clock)
         pacer = _pacer(pacing, credentials.kind, clock)
         transport = AiohttpTransport(
             session=session,

@@ -48,7 +48,7 @@ import attrs
 from ._errors import InvalidArgumentError, RateLimitError
 from ._ratelimit import Reported, to_public
 from ._types import Clock, SystemClock, waits_enabled
-from ._validate import check_int, check_number
+from ._validate import check_clock, check_int, check_number
 
 __all__ = [
     "DEFAULT_ROUTE_LIMITS",
@@ -263,9 +263,10 @@ class AdaptivePacer:
         if max_sleep <= 0:
             raise InvalidArgumentError("max_sleep", f"must be greater than 0, got {max_sleep:g}")
         check_number("max_wait", max_wait, minimum=0.0)
+        _check_route_limits(route_limits)
         self.clock: Clock | None = None
         if clock is not None:
-            self.configured(clock)
+            self.configured(check_clock("clock", clock))
         self._limit = limit
         self._length = float(window)
         self._max_sleep = float(max_sleep)
@@ -488,6 +489,26 @@ class AdaptivePacer:
             self.clock = clock
             self._monotonic = clock.monotonic  # type: ignore[method-assign]
         return self
+
+
+def _check_route_limits(route_limits: Any) -> None:
+    if not isinstance(route_limits, Mapping):
+        raise InvalidArgumentError(
+            "route_limits", f"expected a mapping, got {type(route_limits).__name__}"
+        )
+    for route, limits in route_limits.items():
+        if not isinstance(route, str) or not route:
+            raise InvalidArgumentError("route_limits", f"keys are route names, got {route!r}")
+        if isinstance(limits, (str, bytes)) or not isinstance(limits, Sequence):
+            raise InvalidArgumentError(
+                f"route_limits[{route!r}]", f"expected a list of RouteLimit, got {limits!r}"
+            )
+        for index, limit in enumerate(limits):
+            if not isinstance(limit, RouteLimit):
+                raise InvalidArgumentError(
+                    f"route_limits[{route!r}][{index}]",
+                    f"expected a RouteLimit, got {type(limit).__name__}",
+                )
 
 
 def default_pacer(credential_kind: str, clock: Clock | None = None) -> AdaptivePacer:

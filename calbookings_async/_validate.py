@@ -21,6 +21,7 @@ from ._errors import InvalidArgumentError
 __all__ = [
     "check_aware_datetime",
     "check_bool",
+    "check_clock",
     "check_email",
     "check_int",
     "check_number",
@@ -176,6 +177,21 @@ def check_aware_datetime(argument: str, value: Any) -> datetime:
             argument,
             "naive datetime: give a timezone-aware datetime (for example with tzinfo=timezone.utc)",
         )
+    return value
+
+
+def check_clock(argument: str, value: Any) -> Any:
+    """Return ``value`` if it has the ``Clock`` protocol's methods (``monotonic`` and ``sleep``).
+
+    Raises:
+        InvalidArgumentError: ``monotonic`` or ``sleep`` is missing or not callable.
+    """
+    for method in ("monotonic", "sleep"):
+        if not callable(getattr(value, method, None)):
+            raise InvalidArgumentError(
+                argument,
+                f"expected a clock with monotonic() and sleep(), got {_type_name(value)}",
+            )
     return value
 
 
