@@ -35,7 +35,7 @@ from ._organizations import Organizations
 from ._pacing import AdaptivePacer, Pacer, default_pacer
 from ._session import Credentials, RefreshToken, RequestOptions, Session
 from ._transport import AiohttpTransport, normalize_base_url
-from ._types import Clock, JSONObject, Query, SystemClock
+from ._types import Clock, JSONObject, Query, SystemClock, redacted
 from ._validate import check_clock, check_int, check_str
 
 if TYPE_CHECKING:
@@ -143,7 +143,7 @@ def _credentials(
         _check_secret("access_token", access_token)
         return Credentials(kind="access_token", token=access_token)
     if api_key is None:
-        api_key = os.environ.get("CAL_API_KEY")
+        api_key = redacted(os.environ.get("CAL_API_KEY"))
         if api_key is None:
             raise InvalidArgumentError(
                 "api_key",
@@ -232,6 +232,12 @@ class CalBookings:
         pacing: bool | Pacer = True,
         clock: Clock | None = None,
     ) -> None:
+        # Wrapped first, so that no traceback's locals can show them (see Redacted).
+        api_key, access_token, secret_key = (
+            redacted(api_key),
+            redacted(access_token),
+            redacted(secret_key),
+        )
         credentials = _credentials(api_key, access_token, client_id, secret_key)
         url = _check_base_url(base_url)
         timeout_value = Timeout.of(timeout)
@@ -369,7 +375,11 @@ class CalBookings:
         await self.aclose()
 
     def __repr__(self) -> str:
-        return f"CalBookings(base_url={self.base_url!r}, credentials={self._credential_kind!r})"
+        # Safe on a half-built client too (a traceback rendering __init__'s locals calls it).
+        session = getattr(self, "_session", None)
+        base_url = None if session is None else session.base_url
+        kind = getattr(self, "_credential_kind", None)
+        return f"CalBookings(base_url={base_url!r}, credentials={kind!r})"
 
     # --- bulk runs -----------------------------------------------------------------------------
 

@@ -54,7 +54,7 @@ from ._ratelimit import (
 )
 from ._retry import retry_after_failure, should_retry
 from ._transport import AiohttpTransport, RawResponse, aiohttp_version
-from ._types import CALL_ATTEMPTS, Clock, JSONObject, Query
+from ._types import CALL_ATTEMPTS, Clock, JSONObject, Query, Redacted, redacted
 from ._validate import check_str
 
 __all__ = ["Credentials", "RequestOptions", "Session", "user_agent"]
@@ -89,12 +89,21 @@ class Credentials:
     secret_key: str | None = None
 
     def headers(self) -> dict[str, str]:
-        """The auth headers for these credentials."""
+        """The auth headers for these credentials.
+
+        The secret values are :class:`Redacted` strings: sent as they are, but shown as
+        ``'<redacted>'`` by ``repr``, so a traceback rendered with its frames' locals (Sentry,
+        Rich, ``traceback`` with ``capture_locals``) never shows them, in the SDK's frames or in
+        aiohttp's.
+        """
         if self.kind == "client_credentials":
             assert self.client_id is not None
             assert self.secret_key is not None
-            return {"x-cal-client-id": self.client_id, "x-cal-secret-key": self.secret_key}
-        return {"Authorization": f"Bearer {self.token}"}
+            return {
+                "x-cal-client-id": self.client_id,
+                "x-cal-secret-key": Redacted(self.secret_key),
+            }
+        return {"Authorization": Redacted(f"Bearer {self.token}")}
 
     def __repr__(self) -> str:
         return f"Credentials(kind={self.kind!r})"
@@ -538,7 +547,7 @@ class Session:
                     return
                 raise error from self._refresh_problem
             try:
-                token = await self._refresh()
+                token = redacted(await self._refresh())
             except Exception as problem:
                 self._refresh_done(problem)
                 raise error from problem

@@ -19,8 +19,10 @@ __all__ = [
     "Clock",
     "JSONObject",
     "Query",
+    "Redacted",
     "Requester",
     "SystemClock",
+    "redacted",
     "waits",
     "waits_disabled",
     "waits_enabled",
@@ -41,6 +43,27 @@ T = TypeVar("T")
 CALL_ATTEMPTS: ContextVar[list[int] | None] = ContextVar(
     "calbookings_async_call_attempts", default=None
 )
+
+
+class Redacted(str):
+    """A credential: a string like any other, except that ``repr`` shows ``'<redacted>'``.
+
+    Credentials are wrapped in it as soon as the SDK receives them, so that a traceback rendered
+    with its frames' locals (Sentry, Rich, ``traceback`` with ``capture_locals=True``) never shows
+    one, whether in the SDK's frames (arguments, header dicts) or in aiohttp's.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'<redacted>'"
+
+
+def redacted(value: T) -> T:
+    """``value`` as a :class:`Redacted` string if it is a string; anything else unchanged."""
+    if isinstance(value, str) and not isinstance(value, Redacted):
+        return Redacted(value)  # type: ignore[return-value]
+    return value
 
 
 class Clock(Protocol):

@@ -65,6 +65,24 @@ def rendered(error: BaseException) -> Iterator[str]:
     yield repr(vars(error))
     yield repr(error.args)
     yield repr(pickle.loads(pickle.dumps(error)).__dict__)
+    yield from rendered_locals(error)
+
+
+def rendered_locals(error: BaseException) -> Iterator[str]:
+    """The locals of every frame of the SDK and of aiohttp in the error's traceback and in those
+    of its causes, as Sentry, Rich or ``traceback`` with ``capture_locals`` render them. (The
+    test's own frames are left out: they hold the secrets they pass in.)"""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        frames = traceback.StackSummary.extract(
+            traceback.walk_tb(current.__traceback__), capture_locals=True
+        )
+        for frame in frames:
+            if "/tests/" not in frame.filename:
+                yield f"{frame.filename}:{frame.name} {frame.locals!r}"
+        current = current.__cause__ or current.__context__
 
 
 def assert_clean_error(error: BaseException) -> None:
