@@ -27,7 +27,8 @@ How a window is tracked, and why each choice errs on the safe side:
   no absurd header can stop a client for good.
 * A limit may apply to one route only (``booking_guests_add`` on add-guests, which replaces the
   default limit there). Routes learn their limit names from their responses; a route whose
-  responses carry no rate-limit headers is not paced.
+  successful responses carry no rate-limit headers is not paced (an error without them, such as
+  a proxy's error page, says nothing about the server's limits).
 
 The session calls :meth:`Pacer.acquire` before it takes a concurrency slot (so waiting for the
 budget never counts against a request's timeout) and :meth:`Pacer.release` when the attempt
@@ -430,9 +431,12 @@ class AdaptivePacer:
     ) -> None:
         """A response without rate-limit headers, or a 429."""
         if reported is None:
-            # The server reports no limit for this route: stop pacing it.
-            self._routes[route] = ()
-            self._route_names[route] = ()
+            if 200 <= status < 300:
+                # The server answered normally and reports no limit for this route: stop
+                # pacing it. An error without the headers (a proxy's 503 page, say) tells
+                # nothing about the server's limits.
+                self._routes[route] = ()
+                self._route_names[route] = ()
             return
         if self._route_names.get(route) != tuple(reported):
             self._learn_route(route, reported, entries, status, observed_at)

@@ -266,6 +266,19 @@ async def test_a_route_without_rate_limit_headers_is_not_paced(fake_clock: FakeC
     assert {at for _, at in tickets} == {1000.0}
 
 
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 404])
+async def test_an_error_without_rate_limit_headers_keeps_the_route_paced(
+    fake_clock: FakeClock, status: int
+) -> None:
+    # A proxy's error page carries no rate-limit headers; the server's limit still applies.
+    p = pacer(fake_clock, limit=2)
+    tickets = await send(p, fake_clock, 2)
+    p.release(tickets[0][0], 200, report(2, 1, 10), fake_clock.now)
+    p.release(tickets[1][0], status, None, fake_clock.now)
+    _, at = (await send(p, fake_clock, 1))[0]
+    assert at == pytest.approx(1010.0)
+
+
 async def test_a_failed_request_stays_counted(fake_clock: FakeClock) -> None:
     p = pacer(fake_clock, limit=1)
     ((ticket, _),) = await send(p, fake_clock, 1)
