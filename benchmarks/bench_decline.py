@@ -18,8 +18,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import itertools
 import json
 import multiprocessing
+import os
 import statistics
 import sys
 import time
@@ -47,8 +49,15 @@ def seed_response() -> bytes:
     return json.dumps(document, separators=(",", ":")).encode()
 
 
+def pin(cpu: int) -> None:
+    """Run this process on one CPU, when the machine has more than one (Linux only)."""
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(0, {cpu % (os.cpu_count() or 1)})
+
+
 def serve(port_queue: multiprocessing.Queue[int]) -> None:
     """The server process: answer every request with the seed body."""
+    pin(1)
     body = seed_response()
     headers = {
         "Content-Type": "application/json; charset=utf-8",
@@ -85,24 +94,25 @@ RAW_HEADERS = {
 PAYLOAD = {"reason": "Host has to take another call"}
 
 
+STACKS = ("raw", "sdk", "sdk-unpaced")
+
+
 async def paired_round(
     base_url: str, chunks: int, chunk_size: int, concurrency: int
-) -> tuple[float, float]:
+) -> dict[str, float]:
     """Requests per second of raw aiohttp and of the SDK, measured in interleaved chunks.
 
-    Both stacks are open at once in one event loop; chunks alternate in an ABBA pattern so that
-    a drift in machine speed during the round weighs on both equally.
+    The stacks are open at once in one event loop: raw aiohttp, the SDK as it ships (pacing
+    on), and the SDK with ``pacing=False``. Chunks rotate through every order of the three so
+    that a drift in machine speed during the round weighs on each equally.
     """
     url = f"{base_url}/v2/bookings/booking_uid_123/decline"
     connector = aiohttp.TCPConnector(limit=concurrency)
+    options = {"api_key": API_KEY, "base_url": base_url, "max_concurrency": concurrency}
     async with (
         aiohttp.ClientSession(connector=connector) as session,
-        CalBookings(
-            api_key=API_KEY,
-            base_url=base_url,
-            max_concurrency=concurrency,
-            retry=RetryPolicy.disabled(),
-        ) as cal,
+        CalBookings(**options, retry=RetryPolicy.disabled()) as cal,  # type: ignore[arg-type]
+        CalBookings(**options, retry=RetryPolicy.disabled(), pacing=False) as unpaced,  # type: ignore[arg-type]
     ):
 
         async def raw_one() -> None:
@@ -112,18 +122,21 @@ async def paired_round(
         async def sdk_one() -> None:
             await cal.bookings.decline("booking_uid_123", reason=PAYLOAD["reason"])
 
-        await worker_pool(raw_one, concurrency * 4, concurrency)
-        await worker_pool(sdk_one, concurrency * 4, concurrency)
-        elapsed = {"raw": 0.0, "sdk": 0.0}
-        jobs = {"raw": raw_one, "sdk": sdk_one}
+        async def unpaced_one() -> None:
+            await unpaced.bookings.decline("booking_uid_123", reason=PAYLOAD["reason"])
+
+        jobs = {"raw": raw_one, "sdk": sdk_one, "sdk-unpaced": unpaced_one}
+        for job in jobs.values():
+            await worker_pool(job, concurrency * 4, concurrency)
+        elapsed = dict.fromkeys(STACKS, 0.0)
+        orders = list(itertools.permutations(STACKS))
         for index in range(chunks):
-            order = ("raw", "sdk") if index % 4 in (0, 3) else ("sdk", "raw")
-            for name in order:
+            for name in orders[index % len(orders)]:
                 started = time.perf_counter()
                 await worker_pool(jobs[name], chunk_size, concurrency)
                 elapsed[name] += time.perf_counter() - started
         done = chunks * chunk_size
-        return done / elapsed["raw"], done / elapsed["sdk"]
+        return {name: done / seconds for name, seconds in elapsed.items()}
 
 
 async def worker_pool(job, total: int, concurrency: int) -> None:  # type: ignore[no-untyped-def]
@@ -151,7 +164,7 @@ def decode_micros() -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--chunks", type=int, default=16, help="chunks per stack per round")
+    parser.add_argument("--chunks", type=int, default=18, help="chunks per stack per round")
     parser.add_argument("--chunk", type=int, default=500, help="requests per chunk")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 100])
     args = parser.parse_args(argv)
@@ -160,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     ports: multiprocessing.Queue[int] = ctx.Queue()
     server = ctx.Process(target=serve, args=(ports,), daemon=True)
     server.start()
+    pin(0)  # the client on one core, the server on the other: they never take turns on one
     try:
         base_url = f"http://127.0.0.1:{ports.get(timeout=30)}"
         print(f"python {sys.version.split()[0]}, aiohttp {aiohttp.__version__}")
@@ -172,19 +186,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{header}  (median of {args.rounds} rounds of interleaved chunks)")
         for concurrency in args.concurrency:
             chunk = args.chunk if concurrency > 1 else max(100, args.chunk // 4)
-            ratios, raws, sdks = [], [], []
+            rates: dict[str, list[float]] = {name: [] for name in STACKS}
+            ratios: dict[str, list[float]] = {"sdk": [], "sdk-unpaced": []}
             for _ in range(args.rounds):
                 gc.collect()
-                raw, sdk = asyncio.run(paired_round(base_url, args.chunks, chunk, concurrency))
-                raws.append(raw)
-                sdks.append(sdk)
-                ratios.append(sdk / raw)
-            rounds = ", ".join(f"{ratio:.3f}" for ratio in ratios)
-            print(
-                f"{concurrency:>11} {statistics.median(raws):>10.0f}"
-                f" {statistics.median(sdks):>10.0f} {statistics.median(ratios):>6.3f}"
-                f"  rounds: {rounds}"
-            )
+                round_rates = asyncio.run(paired_round(base_url, args.chunks, chunk, concurrency))
+                for name, rate in round_rates.items():
+                    rates[name].append(rate)
+                for name in ratios:
+                    ratios[name].append(round_rates[name] / round_rates["raw"])
+            for name, label in (("sdk", "paced (default)"), ("sdk-unpaced", "pacing=False")):
+                rounds = ", ".join(f"{ratio:.3f}" for ratio in ratios[name])
+                print(
+                    f"{concurrency:>11} {statistics.median(rates['raw']):>10.0f}"
+                    f" {statistics.median(rates[name]):>10.0f}"
+                    f" {statistics.median(ratios[name]):>6.3f}  SDK {label}; rounds: {rounds}"
+                )
     finally:
         server.kill()
         server.join()

@@ -163,10 +163,13 @@ def _pacer(pacing: Any, credential_kind: str, clock: Clock) -> Pacer | None:
         return None
     if isinstance(pacing, AdaptivePacer):
         return pacing.configured(clock)
-    if callable(getattr(pacing, "acquire", None)) and callable(getattr(pacing, "release", None)):
+    methods = ("try_acquire", "acquire", "release")
+    if all(callable(getattr(pacing, name, None)) for name in methods):
         return cast(Pacer, pacing)
     raise InvalidArgumentError(
-        "pacing", f"expected True, False or a Pacer, got {type(pacing).__name__}"
+        "pacing",
+        "expected True, False or a Pacer (with try_acquire, acquire and release),"
+        f" got {type(pacing).__name__}",
     )
 
 

@@ -184,14 +184,24 @@ def _tuple_hook_factory(tp: Any) -> Callable[[Any, Any], Any]:
     check = _element_checker(element_type)
     direct = None if _split_optional(element_type)[1] else element_type
     hook = converter.get_structure_hook(direct) if _is_output_class(direct) else None
+    primitive = direct if direct in _PRIMITIVE_NAMES and direct is not float else None
 
     def structure_tuple(value: Any, _: Any = None) -> tuple[Any, ...]:
         if value.__class__ is not list:
             raise _fail(None, "an array", value)
         try:
-            if hook is not None:  # a tuple of model objects: call their hook directly
+            if hook is not None:  # model objects: their hook, called directly
+                if len(value) == 1:  # the usual one host, one attendee: no comprehension
+                    return (hook(value[0], direct),)
                 return tuple([hook(item, direct) for item in value])
-            return tuple([check(item) for item in value])
+            if primitive is not None:  # strings, say: checked in this loop, no call per item
+                for item in value:
+                    if type(item) is not primitive:
+                        break
+                else:
+                    return tuple(value)
+            else:
+                return tuple([check(item) for item in value])
         except DecodeFailure:
             pass
         # Slow path, failures only: find the index of the first bad item for the error path.
@@ -498,11 +508,19 @@ def structure(value: Any, cl: type[T]) -> T:
     return hook(value, cl)  # type: ignore[no-any-return]
 
 
+_BODY_HOOKS: dict[type, Callable[[Any], Any]] = {}
+
+
 def unstructure(instance: Any) -> dict[str, Any]:
     """Turn an attrs input instance into a JSON object body: camelCase keys, unset omitted."""
-    result = converter.unstructure(instance)
+    # The class's generated function, looked up once: this runs for every request with a body.
+    cls = type(instance)
+    hook = _BODY_HOOKS.get(cls)
+    if hook is None:
+        hook = _BODY_HOOKS[cls] = converter.get_unstructure_hook(cls)
+    result = hook(instance)
     if not isinstance(result, dict):  # pragma: no cover - attrs classes always give dicts
-        raise TypeError(f"{type(instance).__name__} is not a request body class")
+        raise TypeError(f"{cls.__name__} is not a request body class")
     return result
 
 

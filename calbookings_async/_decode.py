@@ -181,12 +181,22 @@ def decode_list(data: Any, cl: type[T], root: str = "$.data") -> list[T]:
 
 def envelope_booking(envelope: Any) -> Booking:
     """``data`` of an envelope as one booking (see :func:`decode_booking`)."""
-    return decode_booking(envelope.get("data"))
+    # decode_booking, inlined: this runs for every booking response.
+    try:
+        return _structure_booking(envelope.get("data"))
+    except DecodeFailure as failure:
+        raise _error(failure, "$.data") from None
 
 
 def envelope_booking_or_series(envelope: Any) -> Booking | list[Booking]:
     """``data`` of an envelope as a booking or a series (see :func:`decode_booking_or_series`)."""
-    return decode_booking_or_series(envelope.get("data"))
+    data = envelope.get("data")
+    if data.__class__ is list:
+        return decode_bookings(data)
+    try:
+        return _structure_booking(data)
+    except DecodeFailure as failure:
+        raise _error(failure, "$.data") from None
 
 
 @functools.cache

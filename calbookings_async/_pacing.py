@@ -71,7 +71,16 @@ LONGEST_RESET = 86_400.0
 
 
 class Pacer(Protocol):
-    """What the session needs of a pacer: permission before a request, news after it."""
+    """What the session needs of a pacer: permission before a request, news after it.
+
+    The session calls :meth:`try_acquire` first and awaits :meth:`acquire` only when that
+    returns ``None``: on the usual path a request costs no coroutine. A pacer that always waits
+    asynchronously (one shared between processes, say) returns ``None`` from ``try_acquire``.
+    """
+
+    def try_acquire(self, route: str) -> Any:
+        """A ticket if one more request on ``route`` may be sent right now, else ``None``."""
+        ...
 
     async def acquire(self, route: str) -> Any:
         """Wait until one more request on ``route`` may be sent.
@@ -306,16 +315,25 @@ class AdaptivePacer:
             limits={name: window.limit for name, window in self._windows.items()},
         )
 
-    async def acquire(self, route: str) -> _Ticket:
-        """Wait until one more request on ``route`` fits every window that applies to it."""
+    def try_acquire(self, route: str) -> _Ticket | None:
+        """A ticket at once if one more request on ``route`` fits now, else ``None``."""
         windows = self._routes.get(route, self._default)
         now = self._monotonic()
         for window in windows:
             # The usual case costs these comparisons and nothing else: room, no block, and the
             # window not yet due to roll over.
             if window.used >= window.limit or now >= window.end or now < window.blocked_until:
-                now = await self._hold(route, windows, now)
-                break
+                return None
+        return self._take(route, windows, now)
+
+    async def acquire(self, route: str) -> _Ticket:
+        """Wait until one more request on ``route`` fits every window that applies to it."""
+        windows = self._routes.get(route, self._default)
+        now = await self._hold(route, windows, self._monotonic())
+        return self._take(route, windows, now)
+
+    def _take(self, route: str, windows: tuple[_Window, ...], now: float) -> _Ticket:
+        """Count one request sent now in every window."""
         self._requests += 1
         entries = []
         for window in windows:

@@ -177,20 +177,21 @@ class RateLimitState:
     parsed and turned into :class:`RateLimit` objects only when read.
     """
 
-    __slots__ = ("_latest",)
+    __slots__ = ("latest",)
 
     def __init__(self) -> None:
-        self._latest: dict[str, tuple[list[float | None], float]] = {}
+        #: Limit name -> (the latest report of it, when it was observed).
+        self.latest: dict[str, tuple[list[float | None], float]] = {}
 
     def update(self, reported: Reported, observed_at: float) -> None:
         """Record one response's report, observed at monotonic time ``observed_at``."""
-        latest = self._latest
+        latest = self.latest
         for name, entry in reported.items():
             latest[name] = (entry, observed_at)
 
     def as_mapping(self) -> Mapping[str, RateLimit]:
         """Every limit seen so far, by lower-case name."""
         result: dict[str, RateLimit] = {}
-        for name, (entry, observed_at) in self._latest.items():
+        for name, (entry, observed_at) in self.latest.items():
             result.update(to_public({name: entry}, observed_at))
         return result

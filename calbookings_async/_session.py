@@ -396,7 +396,11 @@ class Session:
         # The pacer and then a concurrency slot, both before the transport starts the
         # timeout: waiting for the rate limit or for a slot never times a request out.
         pacer = self._pacer
-        ticket = None if pacer is None else await pacer.acquire(operation)
+        ticket = None
+        if pacer is not None:
+            ticket = pacer.try_acquire(operation)
+            if ticket is None:
+                ticket = await pacer.acquire(operation)
         status: int | None = None
         reported = None
         now = 0.0
@@ -416,7 +420,9 @@ class Session:
             now = self._clock.monotonic()
             reported = parse_rate_limit_headers(response.raw_headers)
             if reported is not None:
-                self._rate_limits.update(reported, now)
+                latest = self._rate_limits.latest  # RateLimitState.update(), inlined
+                for name, entry in reported.items():
+                    latest[name] = (entry, now)
             status = response.status
         finally:
             if pacer is not None:

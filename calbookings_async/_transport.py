@@ -178,12 +178,21 @@ class AiohttpTransport:
             RequestTimeout: The timeout expired first.
             ClientClosedError: The client, or the caller's session, is (or got) closed.
         """
-        request_id = headers.get("X-Request-Id")
         if self._closed:
             raise ClientClosedError(
-                "the client is closed", method=method, url=url, request_id=request_id
+                "the client is closed",
+                method=method,
+                url=url,
+                request_id=headers.get("X-Request-Id"),
             )
-        session = self._get_session()
+        session = self._session
+        if session is None:
+            session = self._get_session()
+        last = self._last_timeout  # the usual case: the same Timeout object as last time
+        if last is not None and last[0] is timeout:
+            client_timeout = last[1]
+        else:
+            client_timeout = self._client_timeout(timeout)
         try:
             async with session.request(
                 method,
@@ -191,7 +200,7 @@ class AiohttpTransport:
                 data=body,
                 headers=headers,
                 allow_redirects=False,
-                timeout=self._client_timeout(timeout),
+                timeout=client_timeout,
             ) as response:
                 length = response.content_length
                 encoded = "Content-Encoding" in response.headers
@@ -211,14 +220,17 @@ class AiohttpTransport:
                 )
         except aiohttp.ConnectionTimeoutError:
             raise RequestTimeout(
-                "timed out connecting to the server", method=method, url=url, request_id=request_id
+                "timed out connecting to the server",
+                method=method,
+                url=url,
+                request_id=headers.get("X-Request-Id"),
             ) from None
         except asyncio.TimeoutError:
             raise RequestTimeout(
                 "timed out waiting for the response",
                 method=method,
                 url=url,
-                request_id=request_id,
+                request_id=headers.get("X-Request-Id"),
                 may_have_been_applied=True,
             ) from None
         except aiohttp.ClientConnectorError as error:
@@ -226,14 +238,14 @@ class AiohttpTransport:
                 f"could not connect: {_describe(error)}",
                 method=method,
                 url=url,
-                request_id=request_id,
+                request_id=headers.get("X-Request-Id"),
             ) from error
         except aiohttp.ClientPayloadError as error:
             raise TransportError(
                 f"the response body was cut off: {_describe(error)}",
                 method=method,
                 url=url,
-                request_id=request_id,
+                request_id=headers.get("X-Request-Id"),
                 may_have_been_applied=True,
             ) from error
         except (aiohttp.ClientError, OSError) as error:
@@ -242,14 +254,14 @@ class AiohttpTransport:
                     "the client was closed during the request",
                     method=method,
                     url=url,
-                    request_id=request_id,
+                    request_id=headers.get("X-Request-Id"),
                     may_have_been_applied=True,
                 ) from error
             raise TransportError(
                 f"the connection failed: {_describe(error)}",
                 method=method,
                 url=url,
-                request_id=request_id,
+                request_id=headers.get("X-Request-Id"),
                 may_have_been_applied=True,
             ) from error
         except RuntimeError:
@@ -260,7 +272,7 @@ class AiohttpTransport:
                 "the aiohttp.ClientSession given to the client is closed",
                 method=method,
                 url=url,
-                request_id=request_id,
+                request_id=headers.get("X-Request-Id"),
             ) from None
 
     async def _read_capped(self, response: aiohttp.ClientResponse) -> tuple[bytes, bool]:
