@@ -368,7 +368,7 @@ def _footprint(cal: CalBookings) -> dict[str, int]:
     pacer: Any = cal.pacer
     census["pacer windows"] = len(pacer._windows)
     census["pacer routes"] = len(pacer._routes) + len(pacer._route_names)
-    census["rate limits reported"] = len(session._rate_limits._latest)
+    census["rate limits reported"] = len(session._rate_limits.latest)
     census["resolved options"] = len(session._resolved)
     census["transport timeouts"] = len(session._transport._timeouts)
     census["header names cached"] = len(_ratelimit._NAME_CACHE)
