@@ -526,26 +526,9 @@ class BulkRun(Generic[ItemT, ResultT]):
         self._wake()
 
     def _launch(self, item: ItemT) -> None:
-        task = asyncio.ensure_future(self._call(item))
+        task = asyncio.ensure_future(_run_item(self._operation, item, self._clock))
         self._running[task] = item
         task.add_done_callback(self._ended)
-
-    async def _call(self, item: ItemT) -> Outcome[ItemT, ResultT]:
-        # Each item runs in its own task, so this counter belongs to this item alone; tasks the
-        # operation starts inherit it. The session adds one per HTTP attempt.
-        counter = [0]
-        CALL_ATTEMPTS.set(counter)
-        clock = self._clock
-        started = clock()
-        try:
-            result = await self._operation(item)
-        except Exception as error:
-            return Outcome(
-                item=item, result=None, error=error, attempts=counter[0], elapsed=clock() - started
-            )
-        return Outcome(
-            item=item, result=result, error=None, attempts=counter[0], elapsed=clock() - started
-        )
 
     def _ended(self, task: asyncio.Task[Outcome[ItemT, ResultT]]) -> None:
         item = self._running.pop(task)
@@ -650,3 +633,29 @@ async def _next_of(source: AsyncIterator[ItemT]) -> tuple[bool, ItemT | None]:
         return True, await source.__anext__()
     except StopAsyncIteration:
         return False, None
+
+
+async def _run_item(
+    operation: Callable[[ItemT], Awaitable[ResultT]],
+    item: ItemT,
+    clock: Callable[[], float],
+) -> Outcome[ItemT, ResultT]:
+    """One item's call and its outcome.
+
+    A function of its own, not a method: an error's traceback keeps this frame alive, and with
+    it only the item and the operation, never the whole run and its outcomes.
+    """
+    # Each item runs in its own task, so this counter belongs to this item alone; tasks the
+    # operation starts inherit it. The session adds one per HTTP attempt.
+    counter = [0]
+    CALL_ATTEMPTS.set(counter)
+    started = clock()
+    try:
+        result = await operation(item)
+    except Exception as error:
+        return Outcome(
+            item=item, result=None, error=error, attempts=counter[0], elapsed=clock() - started
+        )
+    return Outcome(
+        item=item, result=result, error=None, attempts=counter[0], elapsed=clock() - started
+    )

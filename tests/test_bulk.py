@@ -562,3 +562,25 @@ async def test_a_listing_feeds_a_run_directly(emulator: CalEmulator) -> None:
     assert report.ok
     assert report.done == len(emulator.bookings)
     assert report.total is None
+
+
+async def test_a_kept_error_does_not_keep_the_run_alive() -> None:
+    # A service that stores failed outcomes must not hold every run (and all its outcomes)
+    # through the errors' tracebacks.
+    import gc
+    import weakref
+
+    from calbookings_async import BulkRun, NotFoundError
+
+    async def fail(item: int) -> None:
+        raise NotFoundError(status_code=404, message=f"no booking {item}")
+
+    run: BulkRun[int, None] = BulkRun(range(3), fail, concurrency=2)
+    report = await run.collect()
+    kept = report.failed[0].error
+    watched = weakref.ref(run)
+    del run, report
+    gc.collect()
+    assert watched() is None
+    assert isinstance(kept, NotFoundError)
+    assert kept.__traceback__ is not None  # the traceback itself is kept, for debugging
