@@ -12,9 +12,13 @@ a ledger of every state change. Use it like stripe-mock or moto::
         assert not emu.ledger.duplicates()
 
 The emulator imports nothing from the rest of ``calbookings_async``: it is an independent
-reference implementation of the server, so it cannot hide the SDK's bugs.
+reference implementation of the server, so it cannot hide the SDK's bugs. The one exception is
+this package's re-export of the SDK's testing switch, :func:`waits_disabled` (from the leaf module
+``_types``): inside it, the SDK's clients skip every retry backoff and pacing wait, so tests of
+retry and rate-limit paths run without sleeping.
 """
 
+from .._types import waits, waits_disabled
 from ._cli import main
 from ._faults import FaultInjector, FaultKind, FaultRule
 from ._ledger import UNSAFE_OPERATIONS, Ledger, LedgerEntry
@@ -53,4 +57,6 @@ __all__ = [
     "Throttler",
     "main",
     "pagination",
+    "waits",
+    "waits_disabled",
 ]
