@@ -436,7 +436,9 @@ class AdaptivePacer:
                 counted = limit - remaining + window.sent - number
                 if counted > window.used:
                     window.used = int(counted)
-        if matched != len(reported) or matched != len(entries):
+        if matched != len(reported) or matched != len(entries) or route not in self._route_names:
+            # Other names than this request was paced against, or the route's first report:
+            # record what the route is governed by (once per route, then only on a change).
             self._learn_route(route, reported, entries, status, observed_at)
 
     def _release_unusual(
