@@ -961,21 +961,23 @@ class Store:
         self.touch(target, now=now)
         return target, seat_uid
 
+    def _pending_targets(self, booking: Booking, verb: str) -> list[Booking]:
+        """The booking, or every pending recurrence of its series; 400 unless it is pending."""
+        if booking.status != "PENDING":
+            raise bad_request(
+                f"Booking with uid={booking.uid} is not pending, so it can't be {verb}."
+            )
+        if booking.recurring_event_id is None:
+            return [booking]
+        return [b for b in self.recurrences(booking.recurring_event_id) if b.status == "PENDING"]
+
     def confirm(self, booking: Booking) -> list[Booking]:
         """Accept a pending booking (every pending recurrence of its series).
 
         Raises:
             ApiError: 400 when the booking is not pending.
         """
-        if booking.status != "PENDING":
-            raise bad_request(
-                f"Booking with uid={booking.uid} is not pending, so it can't be confirmed."
-            )
-        targets = [booking]
-        if booking.recurring_event_id is not None:
-            targets = [
-                b for b in self.recurrences(booking.recurring_event_id) if b.status == "PENDING"
-            ]
+        targets = self._pending_targets(booking, "confirmed")
         now = self.now_ms()
         for target in targets:
             self._set_status(target, "ACCEPTED", now)
@@ -987,15 +989,7 @@ class Store:
         Raises:
             ApiError: 400 when the booking is not pending.
         """
-        if booking.status != "PENDING":
-            raise bad_request(
-                f"Booking with uid={booking.uid} is not pending, so it can't be declined."
-            )
-        targets = [booking]
-        if booking.recurring_event_id is not None:
-            targets = [
-                b for b in self.recurrences(booking.recurring_event_id) if b.status == "PENDING"
-            ]
+        targets = self._pending_targets(booking, "declined")
         now = self.now_ms()
         for target in targets:
             target.rejection_reason = reason
