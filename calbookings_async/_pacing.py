@@ -183,12 +183,14 @@ class _Window:
         self.blocked_until = -_INFINITY
 
     def roll(self, now: float) -> None:
-        """Close the window once it has surely ended (or the block is over)."""
-        if self.opened is not None and now >= self._deadline():
-            self._restart()
-        elif self.blocked_until > -_INFINITY and now >= self.blocked_until:
-            # A block is over: the server starts a fresh window at the next request.
-            self.blocked_until = -_INFINITY
+        """Close the window once it has surely ended, or once its block is over (the server
+        starts a fresh window at the next request)."""
+        block_over = self.blocked_until > -_INFINITY and now >= self.blocked_until
+        if block_over or (self.opened is not None and now >= self._deadline()):
+            if block_over:
+                # Cleared whichever reason restarts the window: a block left in place would
+                # restart it again later and throw away what the responses since have taught.
+                self.blocked_until = -_INFINITY
             self._restart()
 
     def _restart(self) -> None:
@@ -245,7 +247,8 @@ class AdaptivePacer:
     Args:
         limit: Requests per window assumed before the server reports its limit (Cal.com: 120
             for an API key, 500 for an access token or OAuth client).
-        window: The window's length in seconds, assumed until learned (Cal.com: 60).
+        window: The window's length in seconds (Cal.com: 60). Only used to bound a window whose
+            end no response has reported yet; reported ends are always used when known.
         route_limits: Limits of single routes, by route name (operation name).
         clock: Where time is read and waits happen (the client's clock when ``None``).
         max_sleep: Longest single wait, in seconds, before the pacer looks again (a response
@@ -429,8 +432,6 @@ class AdaptivePacer:
                 end = observed_at + reset if reset > 0 else observed_at
                 if end < window.end:
                     window.end = end
-                if reset > window.length:
-                    window.length = reset
             if limit is not None and remaining is not None:
                 # Counted so far, plus ours sent after this one: the server's count once they land.
                 counted = limit - remaining + window.sent - number
@@ -490,8 +491,7 @@ class AdaptivePacer:
             window = self._windows.get(name)
             if window is None:
                 # First heard of now: its window is as long as what is left of it, at least.
-                length = reset if reset and status != 429 else self._length
-                window = self._window(name, self._limit, length)
+                window = self._window(name, self._limit, self._length)
             if limit is not None and limit >= 1:
                 window.limit = int(limit)
             if name not in paced and status != 429:
