@@ -61,6 +61,7 @@ from ._models import (
     Recording,
     SortOrder,
 )
+from ._operations import op
 from ._paging import Pager, listing_query, reference_query, request_pages
 from ._types import JSONObject, Requester
 from ._validate import (
@@ -128,11 +129,9 @@ class Bookings:
                 f"CreateRecurringBookingInput, got {type(booking).__name__}",
             )
         return await self._requester.request(
-            "POST",
+            op("bookings.create"),
             "/v2/bookings",
             body=unstructure(booking),
-            idempotent=False,
-            operation="bookings.create",
             decode=envelope_booking_or_series,
         )
 
@@ -233,7 +232,7 @@ class Bookings:
             query,
             skip=skip,
             concurrency=concurrency,
-            operation="bookings.list",
+            operation=op("bookings.list"),
             decode_items=decode_bookings,
         )
 
@@ -379,11 +378,9 @@ class Bookings:
     ) -> T:
         uid = check_uid("booking_uid", booking_uid)
         return await self._requester.request(
-            "GET",
+            op(operation),
             f"/v2/bookings/{uid}{suffix}",
             query=query or None,
-            idempotent=True,
-            operation=operation,
             decode=decode,
         )
 
@@ -453,11 +450,9 @@ class Bookings:
                 email_verification_code=email_verification_code,
             )
         return await self._requester.request(
-            "POST",
+            op("bookings.reschedule"),
             f"/v2/bookings/{uid}/reschedule",
             body=unstructure(body),
-            idempotent=False,
-            operation="bookings.reschedule",
             decode=envelope_booking,
         )
 
@@ -511,11 +506,9 @@ class Bookings:
                 )
             body = CancelSeatedBookingInput(seat_uid=seat_uid, cancellation_reason=reason)
         return await self._requester.request(
-            "POST",
+            op("bookings.cancel"),
             f"/v2/bookings/{uid}/cancel",
             body=unstructure(body),
-            idempotent=True,
-            operation="bookings.cancel",
             decode=envelope_booking_or_series,
         )
 
@@ -549,11 +542,9 @@ class Bookings:
             check_text("reason", reason)
         body = unstructure(DeclineBookingInput(reason=reason))
         return await self._requester.request(
-            "POST",
+            op("bookings.decline"),
             f"/v2/bookings/{uid}/decline",
             body=body,
-            idempotent=True,
-            operation="bookings.decline",
             decode=envelope_booking_or_series,
         )
 
@@ -589,11 +580,9 @@ class Bookings:
         listed = None if attendees is None else _attendance(attendees)
         body = unstructure(MarkAbsentBookingInput(host=host, attendees=listed))
         return await self._requester.request(
-            "POST",
+            op("bookings.mark_absent"),
             f"/v2/bookings/{uid}/mark-absent",
             body=body,
-            idempotent=True,
-            operation="bookings.mark_absent",
             decode=envelope_booking,
         )
 
@@ -617,10 +606,8 @@ class Bookings:
         """
         uid = check_uid("booking_uid", booking_uid)
         return await self._requester.request(
-            "POST",
+            op("bookings.reassign"),
             f"/v2/bookings/{uid}/reassign",
-            idempotent=False,
-            operation="bookings.reassign",
             decode=data_of(ReassignedBooking),
         )
 
@@ -649,11 +636,9 @@ class Bookings:
         if reason is not None:
             check_text("reason", reason)
         return await self._requester.request(
-            "POST",
+            op("bookings.reassign_to"),
             f"/v2/bookings/{uid}/reassign/{user_id}",
             body=unstructure(ReassignToUserBookingInput(reason=reason)),
-            idempotent=True,
-            operation="bookings.reassign_to",
             decode=data_of(ReassignedBooking),
         )
 
@@ -678,10 +663,8 @@ class Bookings:
         """
         uid = check_uid("booking_uid", booking_uid)
         return await self._requester.request(
-            "POST",
+            op("bookings.confirm"),
             f"/v2/bookings/{uid}/confirm",
-            idempotent=True,
-            operation="bookings.confirm",
             decode=envelope_booking_or_series,
         )
 
@@ -715,11 +698,9 @@ class Bookings:
                 f"expected one of the location update classes, got {type(location).__name__}",
             )
         return await self._requester.request(
-            "PATCH",
+            op("bookings.update_location"),
             f"/v2/bookings/{uid}/location",
             body=unstructure(UpdateBookingLocationInput(location=location)),
-            idempotent=True,
-            operation="bookings.update_location",
             decode=envelope_booking_or_series,
         )
 
@@ -759,11 +740,9 @@ class Bookings:
                 f"give 1 to {MAX_GUESTS_PER_REQUEST} guests per request, got {len(items)}",
             )
         return await self._requester.request(
-            "POST",
+            op("bookings.add_guests"),
             f"/v2/bookings/{uid}/guests",
             body=unstructure(AddGuestsInput(guests=items)),
-            idempotent=False,
-            operation="bookings.add_guests",
             decode=envelope_booking_or_series,
         )
 

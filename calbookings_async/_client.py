@@ -35,7 +35,7 @@ from ._organizations import Organizations
 from ._pacing import AdaptivePacer, Pacer, default_pacer
 from ._session import Credentials, RefreshToken, RequestOptions, Session
 from ._transport import AiohttpTransport, normalize_base_url
-from ._types import Clock, JSONObject, Query, SystemClock, redacted
+from ._types import Clock, JSONObject, Operation, Query, SystemClock, redacted
 from ._validate import check_clock, check_int, check_str
 
 if TYPE_CHECKING:
@@ -59,22 +59,18 @@ class _BoundRequester:
 
     async def request(
         self,
-        method: str,
+        operation: Operation,
         path: str,
         *,
         query: Query | None = None,
         body: Mapping[str, Any] | None = None,
-        idempotent: bool,
-        operation: str,
         decode: Callable[[JSONObject], T],
     ) -> T:
         return await self._session.request(
-            method,
+            operation,
             path,
             query=query,
             body=body,
-            idempotent=idempotent,
-            operation=operation,
             decode=decode,
             options=self._options,
         )

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from ._decode import data_list_of, decode_bookings
 from ._models import Booking, BookingListStatus, BookingReference, BookingReferenceType, SortOrder
+from ._operations import op
 from ._paging import Pager, listing_query, reference_query, request_pages
 from ._types import Requester
 from ._validate import check_int, check_uid
@@ -134,7 +135,7 @@ class Organizations:
             query,
             skip=skip,
             concurrency=concurrency,
-            operation="organizations.bookings",
+            operation=op("organizations.bookings"),
             decode_items=decode_bookings,
         )
 
@@ -211,7 +212,7 @@ class Organizations:
             query,
             skip=skip,
             concurrency=concurrency,
-            operation="organizations.team_bookings",
+            operation=op("organizations.team_bookings"),
             decode_items=decode_bookings,
         )
 
@@ -247,11 +248,9 @@ class Organizations:
         uid = check_uid("booking_uid", booking_uid)
         query = reference_query(type)
         return await self._requester.request(
-            "GET",
+            op("organizations.team_booking_references"),
             f"/v2/organizations/{org}/teams/{team}/bookings/{uid}/references",
             query=query or None,
-            idempotent=True,
-            operation="organizations.team_booking_references",
             decode=data_list_of(BookingReference),
         )
 
@@ -348,7 +347,7 @@ class Organizations:
             query,
             skip=skip,
             concurrency=concurrency,
-            operation="organizations.user_bookings",
+            operation=op("organizations.user_bookings"),
             decode_items=decode_bookings,
         )
 

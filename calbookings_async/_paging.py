@@ -45,7 +45,7 @@ from ._decode import decode
 from ._errors import InvalidArgumentError
 from ._inputs import check_member, enum_member
 from ._models import BookingListStatus, BookingReferenceType, Pagination, SortOrder
-from ._types import JSONObject, Requester
+from ._types import JSONObject, Operation, Requester
 from ._validate import check_aware_datetime, check_int, check_str, items_of
 
 __all__ = [
@@ -244,7 +244,7 @@ def request_pages(
     *,
     skip: int,
     concurrency: int,
-    operation: str,
+    operation: Operation,
     decode_items: Callable[[Any], list[T]],
 ) -> Pager[T]:
     """A :class:`Pager` over ``GET path?query&skip=...`` (the arguments are checked first).
@@ -255,7 +255,7 @@ def request_pages(
         query: The filters, from :func:`listing_query`.
         skip: The offset of the first page (checked: at least 0).
         concurrency: Pages fetched at once after the first (checked: at least 1).
-        operation: The operation's name for logs and retry records.
+        operation: The listing operation (from ``_operations``).
         decode_items: Decodes a page's ``data``.
 
     Raises:
@@ -270,11 +270,9 @@ def request_pages(
             return decode_page(envelope, skip=offset, decode_items=decode_items, fetch=fetch)
 
         return await requester.request(
-            "GET",
+            operation,
             path,
             query=(*base, ("skip", str(offset))) if offset else base,
-            idempotent=True,
-            operation=operation,
             decode=decode_envelope,
         )
 

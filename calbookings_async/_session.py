@@ -54,7 +54,7 @@ from ._ratelimit import (
 )
 from ._retry import retry_after_failure, should_retry
 from ._transport import AiohttpTransport, RawResponse, aiohttp_version
-from ._types import CALL_ATTEMPTS, Clock, JSONObject, Query, Redacted, redacted
+from ._types import CALL_ATTEMPTS, Clock, JSONObject, Operation, Query, Redacted, redacted
 from ._validate import check_str
 
 __all__ = ["Credentials", "RequestOptions", "Session", "user_agent"]
@@ -290,25 +290,21 @@ class Session:
 
     async def request(
         self,
-        method: str,
+        op: Operation,
         path: str,
         *,
         query: Query | None = None,
         body: Mapping[str, Any] | None = None,
-        idempotent: bool,
-        operation: str,
         decode: Callable[[JSONObject], T],
         options: RequestOptions = _NO_OPTIONS,
     ) -> T:
         """Send one API call and return its decoded success envelope.
 
         Args:
-            method: HTTP method in upper case.
+            op: The operation: method, safety (decides what is retried), API version.
             path: Percent-encoded path below the base URL.
             query: Query parameters, already formatted as strings.
             body: JSON object body, or ``None``.
-            idempotent: Whether the operation is safe to repeat (decides what is retried).
-            operation: The operation's name, for logs and retry records.
             decode: Turns the JSON object envelope of a 2xx response into the result.
             options: Per-call overrides of the retry policy and timeout.
 
@@ -321,6 +317,9 @@ class Session:
             DecodeError: A 2xx response whose body is not a JSON object, or that ``decode``
                 refused; it carries the response's method, URL, status and request id.
         """
+        method = op.method
+        operation = op.name
+        idempotent = op.idempotent
         url = self._base_url + path
         if query:
             url += "?" + urlencode(query, quote_via=quote, safe="")

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias, TypeVar
 
 __all__ = [
@@ -18,9 +20,12 @@ __all__ = [
     "JSON",
     "Clock",
     "JSONObject",
+    "Operation",
     "Query",
     "Redacted",
     "Requester",
+    "RouteLimit",
+    "Safety",
     "SystemClock",
     "redacted",
     "waits",
@@ -123,6 +128,62 @@ def waits_disabled() -> contextlib.AbstractContextManager[None]:
     return waits(False)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RouteLimit:
+    """A limit that applies to one route only, in place of the default limit there.
+
+    Attributes:
+        name: The limit's name as the server reports it, in lower case
+            (``"booking_guests_add"`` for ``X-RateLimit-Remaining-Booking_guests_add``).
+        limit: Requests allowed per window.
+        window: The window's length in seconds.
+    """
+
+    name: str
+    limit: int
+    window: float
+
+
+class Safety(enum.Enum):
+    """What sending an operation again does, which decides what may be retried."""
+
+    #: Reads change nothing.
+    READ = "read"
+    #: Writes that set a state (cancel, decline, confirm, ...): a repeat changes nothing more.
+    SETS_STATE = "sets a state"
+    #: Writes that make something new each time (create, reschedule, add guests, ...).
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Operation:
+    """One operation of the API, as the endpoint layer declares it and the session sends it.
+
+    Every operation the SDK knows is one row of the table in ``_operations``: adding an API
+    version or a throttle changes that table, not the session.
+
+    Attributes:
+        name: A stable name (``"bookings.decline"``) used in logs, retry records, pacing routes.
+        method: The HTTP method, in upper case.
+        path: The path template as the API documents it (``/v2/bookings/{bookingUid}/decline``).
+        safety: Whether repeating it can apply it twice (see :class:`Safety`).
+        api_version: The ``cal-api-version`` header sent with it.
+        limits: Rate limits of this route known before any response (named throttles).
+        idempotent: Derived: whether it is safe to send again after the server may have seen it.
+    """
+
+    name: str
+    method: str
+    path: str
+    safety: Safety
+    api_version: str
+    limits: tuple[RouteLimit, ...] = ()
+    idempotent: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "idempotent", self.safety is not Safety.UNSAFE)
+
+
 class Requester(Protocol):
     """The one verb an endpoint coroutine sees of the session.
 
@@ -132,26 +193,21 @@ class Requester(Protocol):
 
     async def request(
         self,
-        method: str,
+        operation: Operation,
         path: str,
         *,
         query: Query | None = None,
         body: Mapping[str, Any] | None = None,
-        idempotent: bool,
-        operation: str,
         decode: Callable[[JSONObject], T],
     ) -> T:
         """Send one API call and return its decoded success envelope.
 
         Args:
-            method: HTTP method in upper case.
-            path: The path below the base URL, already percent-encoded (``/v2/bookings/x``).
+            operation: What is called: its method, safety, API version and route limits.
+            path: The path below the base URL with its parameters filled in, already
+                percent-encoded (``/v2/bookings/x``).
             query: Query parameters, already formatted as strings.
             body: A JSON object to send as the request body, or ``None`` for no body.
-            idempotent: Whether repeating the request cannot apply its effect twice. Only
-                idempotent requests are retried after the server may have seen them.
-            operation: A stable name for the operation (``"bookings.decline"``), used in
-                logs, retry records and rate-limit routing.
             decode: Turns the success envelope (``{"status": "success", "data": ...}``) into
                 the result. A ``DecodeError`` it raises is completed with the response's
                 method, URL, status and request id.

@@ -26,6 +26,8 @@ import attrs
 from aioresponses import CallbackResult, aioresponses
 from yarl import URL
 
+from calbookings_async._types import Operation
+
 API_KEY = "cal_test_endpoint_5uite_key"
 BASE_URL = "https://api.cal.com"
 #: A uid holding every character that could change which URL is called if sent raw.
@@ -150,23 +152,21 @@ class FakeRequester:
 
     async def request(
         self,
-        method: str,
+        operation: Operation,
         path: str,
         *,
         query: Sequence[tuple[str, str]] | None = None,
         body: Mapping[str, Any] | None = None,
-        idempotent: bool,
-        operation: str,
         decode: Callable[[dict[str, Any]], Any],
         **_ignored: Any,
     ) -> Any:
         call = Call(
-            method,
+            operation.method,
             path,
             None if query is None else tuple(query),
             copy.deepcopy(body),
-            idempotent,
-            operation,
+            operation.idempotent,
+            operation.name,
         )
         self.calls.append(call)
         self.in_flight += 1

@@ -48,6 +48,7 @@ from calbookings_async import (
 )
 from calbookings_async._retry import RETRY_TABLE, Failure, classify, compute_wait, should_retry
 from calbookings_async._session import RequestOptions
+from calbookings_async._types import Operation, Safety
 
 MakeClient = Callable[..., CalBookings]
 
@@ -63,11 +64,15 @@ async def unsafe_call(cal: CalBookings) -> Any:
     # The requester behind cal.bookings (the session, or a with_options view of it).
     requester = cal.bookings._requester
     return await requester.request(
-        "POST",
+        Operation(
+            name="test.create",
+            method="POST",
+            path="/v2/bookings",
+            safety=Safety.UNSAFE,
+            api_version="2024-08-13",
+        ),
         "/v2/bookings",
         body={"eventTypeId": 1, "start": "2026-01-12T10:00:00.000Z"},
-        idempotent=False,
-        operation="test.create",
         decode=lambda envelope: envelope,
     )
 
@@ -387,11 +392,15 @@ async def test_per_call_options_override_the_client_policy(
     cal = make_client(retry=POLICY)
     with pytest.raises(ServerError):
         await cal._session.request(
-            "POST",
+            Operation(
+                name="test.create",
+                method="POST",
+                path="/v2/bookings",
+                safety=Safety.UNSAFE,
+                api_version="2024-08-13",
+            ),
             "/v2/bookings",
             body={},
-            idempotent=False,
-            operation="test.create",
             decode=lambda envelope: envelope,
             options=RequestOptions(retry=RetryPolicy(attempts=2, retry_unsafe=True)),
         )

@@ -44,6 +44,7 @@ from calbookings_async import (
     __version__,
 )
 from calbookings_async._transport import AiohttpTransport
+from calbookings_async._types import Operation, Safety
 
 MakeClient = Callable[..., CalBookings]
 POLICY = RetryPolicy(attempts=3, jitter=0.0)
@@ -106,11 +107,15 @@ async def decline(cal: CalBookings, uid: str = "booking_uid_123") -> Any:
 
 async def create_stand_in(cal: CalBookings) -> Any:
     return await cal._session.request(
-        "POST",
+        Operation(
+            name="test.create",
+            method="POST",
+            path="/v2/bookings",
+            safety=Safety.UNSAFE,
+            api_version="2024-08-13",
+        ),
         "/v2/bookings",
         body={"eventTypeId": 1},
-        idempotent=False,
-        operation="test.create",
         decode=lambda envelope: envelope,
     )
 
@@ -532,11 +537,15 @@ async def test_no_content_type_without_a_body(
 ) -> None:
     cal = make_client()
     await cal._session.request(
-        "GET",
+        Operation(
+            name="test.list",
+            method="GET",
+            path="/v2/bookings",
+            safety=Safety.READ,
+            api_version="2024-08-13",
+        ),
         "/v2/bookings",
         query=[("status", "upcoming,past"), ("attendeeEmail", "a+b@example.com")],
-        idempotent=True,
-        operation="test.list",
         decode=lambda envelope: envelope,
     )
     seen = loopback_server.requests[0]
