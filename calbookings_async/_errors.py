@@ -377,3 +377,14 @@ def error_for_status(status_code: int) -> type[APIStatusError]:
     if 500 <= status_code <= 599:
         return ServerError
     return APIStatusError
+
+
+class AnswerMismatch(DecodeError):
+    """A success answer that is about something other than what the request asked for.
+
+    Raised by an endpoint's decoder when, say, the booking in ``data`` has another uid than the
+    one in the path: the connection delivered an answer that belongs to another request (a
+    proxy or server wrote an unsolicited response on a kept-alive connection). The session
+    turns it into a :class:`TransportError` with ``may_have_been_applied`` true and drops the
+    connection; it is never raised to callers.
+    """
