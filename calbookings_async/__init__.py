@@ -83,6 +83,8 @@ from ._models import (
 from ._organizations import Organizations
 from ._pacing import DEFAULT_ROUTE_LIMITS, AdaptivePacer, Pacer, PacingStats, RouteLimit
 from ._paging import Page, Pager
+from ._session import CallOptions
+from ._types import RawRequest, RawResponse, Transport
 
 __all__ = [
     "DEFAULT_ROUTE_LIMITS",
@@ -108,6 +110,7 @@ __all__ = [
     "CalBookings",
     "CalError",
     "CalendarLink",
+    "CallOptions",
     "ClientClosedError",
     "ConferencingParticipant",
     "ConferencingSession",
@@ -141,6 +144,8 @@ __all__ = [
     "Progress",
     "RateLimit",
     "RateLimitError",
+    "RawRequest",
+    "RawResponse",
     "ReassignedBooking",
     "ReassignedHost",
     "Recording",
@@ -156,6 +161,7 @@ __all__ = [
     "SortOrder",
     "Timeout",
     "TokenExpiredError",
+    "Transport",
     "TransportError",
     "UnprocessableEntityError",
     "UpdateAddressLocation",

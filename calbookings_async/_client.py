@@ -1,18 +1,27 @@
-"""``CalBookings``: the client a user creates. Checks the configuration and wires the layers.
+"""``CalBookings``: the client a user creates. Reads the configuration once and wires the layers.
 
-Construction validates everything (credentials, base URL, timeouts, limits) before any request,
-so a misconfigured client fails at once with an error naming the argument. The client owns one
-session, one transport and one connection pool; ``with_options`` gives views that share them
-with different per-call defaults. It is an async context manager; ``aclose()`` releases the
-pool (a caller-owned ``aiohttp.ClientSession`` is used, never closed).
+Construction checks everything (credentials, base URL, timeouts, limits, the environment)
+before any request, so a misconfigured client fails at once with an error naming the argument or
+environment variable. One construction path, :meth:`CalBookings._attach`, serves the client and
+every view ``with_options`` makes: a view shares the client's core (session, transport, pacer)
+and holds its own resolved :class:`CallOptions`, inheriting whatever it does not set, however
+deep the chain.
 
-Imports ``_bookings``, ``_organizations``, ``_session``, ``_transport``, ``_config`` and below.
+The environment, read once at construction (like httpx's ``trust_env``): ``CAL_API_KEY``,
+``CAL_BASE_URL``, ``CAL_LOG`` (``debug`` or ``info``: log the SDK's lines to stderr),
+``HTTPS_PROXY``/``ALL_PROXY``/``NO_PROXY``, and ``SSL_CERT_FILE``/``SSL_CERT_DIR``; with
+``trust_env=False`` only the first three are.
+
+Imports ``_bookings``, ``_organizations``, ``_bulk``, ``_session``, ``_transport``, ``_pacing``,
+``_auth``, ``_config`` and below.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
+import ssl as ssl_module
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -20,10 +29,10 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from ._auth import Auth, RefreshToken, credentials_from
 from ._bookings import Bookings
 from ._bulk import BulkReport, BulkRun, ItemT, Progress, ResultT
 from ._config import (
-    DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -33,9 +42,9 @@ from ._config import (
 from ._errors import InvalidArgumentError, RateLimit
 from ._organizations import Organizations
 from ._pacing import AdaptivePacer, Pacer, default_pacer
-from ._session import Credentials, RefreshToken, RequestOptions, Session
-from ._transport import AiohttpTransport, normalize_base_url
-from ._types import Clock, JSONObject, Operation, Query, SystemClock, redacted
+from ._session import CallOptions, Session
+from ._transport import AiohttpTransport, aiohttp_version, normalize_base_url
+from ._types import Clock, JSONObject, Operation, Query, SystemClock, Transport
 from ._validate import check_clock, check_int, check_str
 
 if TYPE_CHECKING:
@@ -43,17 +52,17 @@ if TYPE_CHECKING:
 
 __all__ = ["CalBookings"]
 
-_API_KEY_PREFIX = "cal_"
-
 T = TypeVar("T")
+
+_LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO}
 
 
 class _BoundRequester:
-    """A ``Requester`` that sends every call with fixed per-call options."""
+    """A ``Requester`` that sends every call with one view's options."""
 
     __slots__ = ("_options", "_session")
 
-    def __init__(self, session: Session, options: RequestOptions) -> None:
+    def __init__(self, session: Session, options: CallOptions) -> None:
         self._session = session
         self._options = options
 
@@ -67,13 +76,20 @@ class _BoundRequester:
         decode: Callable[[JSONObject], T],
     ) -> T:
         return await self._session.request(
-            operation,
-            path,
-            query=query,
-            body=body,
-            decode=decode,
-            options=self._options,
+            operation, path, query=query, body=body, decode=decode, options=self._options
         )
+
+
+@attrs.frozen
+class _Core:
+    """What a client and all its views share."""
+
+    session: Session
+    pacer: Pacer | None
+    credential_kind: str
+
+
+# --- reading the configuration -------------------------------------------------------------
 
 
 def _is_loopback(host: str) -> bool:
@@ -85,71 +101,125 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _check_base_url(base_url: Any) -> str:
-    check_str("base_url", base_url)
+def _check_base_url(base_url: Any, argument: str = "base_url") -> str:
+    check_str(argument, base_url)
     try:
         parts = urlsplit(base_url)
     except ValueError:  # "https://[::1" and the like
-        raise InvalidArgumentError("base_url", "not a valid URL") from None
+        raise InvalidArgumentError(argument, "not a valid URL") from None
     if parts.scheme == "http":
         if not _is_loopback(parts.hostname or ""):
             raise InvalidArgumentError(
-                "base_url",
+                argument,
                 "plain http is refused (credentials would cross the network unencrypted); "
                 "use https, or http only on a loopback host such as 127.0.0.1",
             )
     elif parts.scheme != "https":
-        raise InvalidArgumentError("base_url", "must start with https://")
+        raise InvalidArgumentError(argument, "must start with https://")
     if parts.path.rstrip("/").endswith("/v2"):
         raise InvalidArgumentError(
-            "base_url",
+            argument,
             "leave out the /v2 (every path already starts with it): use https://api.cal.com",
         )
-    return normalize_base_url(base_url)
+    try:
+        return normalize_base_url(base_url)
+    except InvalidArgumentError as error:
+        raise InvalidArgumentError(argument, error.problem) from None
 
 
-def _credentials(
-    api_key: str | None,
-    access_token: str | None,
-    client_id: str | None,
-    secret_key: str | None,
-) -> Credentials:
-    given = [
-        name
-        for name, value in (
-            ("api_key", api_key),
-            ("access_token", access_token),
-            ("client_id", client_id),
-        )
-        if value is not None
-    ]
-    if len(given) > 1:
-        raise InvalidArgumentError(
-            given[1], f"give one kind of credential, not both {given[0]} and {given[1]}"
-        )
-    if client_id is not None or secret_key is not None:
-        if client_id is None:
-            raise InvalidArgumentError("client_id", "secret_key needs a client_id")
-        if secret_key is None:
-            raise InvalidArgumentError("secret_key", "client_id needs a secret_key")
-        check_str("client_id", client_id)
-        _check_secret("secret_key", secret_key)
-        return Credentials(kind="client_credentials", client_id=client_id, secret_key=secret_key)
-    if access_token is not None:
-        _check_secret("access_token", access_token)
-        return Credentials(kind="access_token", token=access_token)
-    if api_key is None:
-        api_key = redacted(os.environ.get("CAL_API_KEY"))
-        if api_key is None:
+def _setup_logging(environ: Mapping[str, str]) -> None:
+    """``CAL_LOG=debug|info``: the SDK's log lines go to stderr at that level (set up once)."""
+    value = environ.get("CAL_LOG", "").strip().lower()
+    if not value:
+        return
+    level = _LOG_LEVELS.get(value)
+    if level is None:
+        raise InvalidArgumentError("CAL_LOG", f"expected debug or info, got {value!r}")
+    logger = logging.getLogger("calbookings_async")
+    if not any(getattr(h, "_calbookings_env", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("[%(asctime)s %(name)s %(levelname)s] %(message)s"))
+        handler._calbookings_env = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(level)
+
+
+def _proxy_for(base_url: str, environ: Mapping[str, str], trust_env: bool) -> str | None:
+    """The proxy for ``base_url`` from ``HTTPS_PROXY``/``ALL_PROXY`` unless ``NO_PROXY`` says no.
+
+    Plain http (loopback only) never goes through a proxy: the credential would cross to it in
+    clear text. An https request goes through a CONNECT tunnel, so the proxy sees only the host.
+    """
+    parts = urlsplit(base_url)
+    if not trust_env or parts.scheme != "https":
+        return None
+    proxies = {
+        key.lower()[: -len("_proxy")]: value
+        for key, value in environ.items()
+        if key.lower() in ("https_proxy", "all_proxy") and value
+    }
+    name = "HTTPS_PROXY" if "https" in proxies else "ALL_PROXY"
+    proxy = proxies.get("https") or proxies.get("all")
+    if proxy is None or _bypassed(parts.hostname or "", environ):
+        return None
+    proxy_parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    if proxy_parts.scheme not in ("http", "https") or not proxy_parts.hostname:
+        raise InvalidArgumentError(name, "expected a proxy URL such as http://proxy.example:3128")
+    return proxy_parts.geturl()
+
+
+def _bypassed(host: str, environ: Mapping[str, str]) -> bool:
+    """Whether ``NO_PROXY`` (comma-separated hosts, ``.domain`` suffixes, IP networks, ``*``)
+    names ``host``."""
+    host = host.lower().strip("[]")
+    for raw in environ.get("NO_PROXY", environ.get("no_proxy", "")).split(","):
+        entry = raw.strip().lower()
+        if entry == "*":
+            return True
+        if entry.startswith("["):
+            entry = entry[1:].split("]")[0]
+        elif entry.count(":") == 1:
+            entry = entry.split(":")[0]  # a port
+        entry = entry.lstrip(".")
+        if not entry:
+            continue
+        if host == entry or host.endswith("." + entry):
+            return True
+        try:
+            if ipaddress.ip_address(host) in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def _ssl_for(
+    base_url: str, ssl: Any, environ: Mapping[str, str], trust_env: bool
+) -> ssl_module.SSLContext | bool:
+    """The TLS context: the caller's, or one from ``SSL_CERT_FILE``/``SSL_CERT_DIR``, or default."""
+    if isinstance(ssl, ssl_module.SSLContext):
+        return ssl
+    if ssl is False:
+        if not _is_loopback(urlsplit(base_url).hostname or ""):
             raise InvalidArgumentError(
-                "api_key",
-                "no credentials: pass api_key=, access_token= or client_id= and secret_key=, "
-                "or set the CAL_API_KEY environment variable",
+                "ssl", "False (no certificate check) is only allowed for a loopback host"
             )
-    _check_secret("api_key", api_key)
-    if not api_key.startswith(_API_KEY_PREFIX):
-        raise InvalidArgumentError("api_key", f"a Cal.com API key starts with {_API_KEY_PREFIX!r}")
-    return Credentials(kind="api_key", token=api_key)
+        return False
+    if ssl is not None and ssl is not True:
+        raise InvalidArgumentError(
+            "ssl", f"expected an ssl.SSLContext, True or False, got {type(ssl).__name__}"
+        )
+    cafile = environ.get("SSL_CERT_FILE") if trust_env else None
+    capath = environ.get("SSL_CERT_DIR") if trust_env else None
+    if not cafile and not capath:
+        return True
+    try:
+        return ssl_module.create_default_context(cafile=cafile or None, capath=capath or None)
+    except (OSError, ssl_module.SSLError) as error:
+        name = "SSL_CERT_FILE" if cafile else "SSL_CERT_DIR"
+        raise InvalidArgumentError(
+            name, f"cannot load certificates from {cafile or capath!r}: {error}"
+        ) from None
 
 
 def _pacer(pacing: Any, credential_kind: str, clock: Clock) -> Pacer | None:
@@ -169,14 +239,41 @@ def _pacer(pacing: Any, credential_kind: str, clock: Clock) -> Pacer | None:
     )
 
 
-def _check_secret(argument: str, value: Any) -> None:
-    # The value itself is never echoed back in the error.
-    if not isinstance(value, str):
-        raise InvalidArgumentError(argument, f"expected a string, got {type(value).__name__}")
-    if not value.strip():
-        raise InvalidArgumentError(argument, "must not be empty")
-    if any(ch in value for ch in "\r\n\x00") or value != value.strip():
-        raise InvalidArgumentError(argument, "must not contain whitespace or control characters")
+def _check_retry(retry: Any) -> RetryPolicy:
+    if retry is None:
+        return RetryPolicy()
+    if not isinstance(retry, RetryPolicy):
+        raise InvalidArgumentError("retry", f"expected a RetryPolicy, got {type(retry).__name__}")
+    return retry
+
+
+def _transport(
+    transport: Any,
+    session: aiohttp.ClientSession | None,
+    *,
+    base_url: str,
+    max_concurrency: int,
+    max_response_bytes: int,
+    ssl: Any,
+    trust_env: bool,
+    environ: Mapping[str, str],
+) -> Transport:
+    if transport is None:
+        return AiohttpTransport(
+            session=session,
+            pool_size=max_concurrency,
+            max_response_bytes=max_response_bytes,
+            proxy=_proxy_for(base_url, environ, trust_env),
+            ssl=_ssl_for(base_url, ssl, environ, trust_env),
+        )
+    if session is not None:
+        raise InvalidArgumentError("session", "give a transport or a session, not both")
+    if not all(callable(getattr(transport, name, None)) for name in ("send", "aclose")):
+        raise InvalidArgumentError(
+            "transport",
+            f"expected a Transport (with send and aclose), got {type(transport).__name__}",
+        )
+    return cast(Transport, transport)
 
 
 class CalBookings:
@@ -193,25 +290,35 @@ class CalBookings:
         access_token: A managed-user access token (sent as ``Authorization: Bearer``).
         client_id: A platform OAuth client id (``x-cal-client-id``); needs ``secret_key``.
         secret_key: The OAuth client secret (``x-cal-secret-key``).
-        base_url: The API's base URL. Plain ``http`` is refused unless the host is loopback.
+        base_url: The API's base URL; defaults to ``CAL_BASE_URL``, else ``https://api.cal.com``.
+            Plain ``http`` is refused unless the host is loopback.
         timeout: Per-attempt timeout: seconds for the whole attempt, or a :class:`Timeout`.
-        retry: How failures are retried (:class:`RetryPolicy`).
+        retry: How failures are retried (:class:`RetryPolicy`). Its ``deadline`` bounds the whole
+            call, waits for the rate limit and for a free slot included.
         max_concurrency: Most requests in flight at once for this client.
         session: An ``aiohttp.ClientSession`` to send requests through. The client uses it but
-            never closes it; without one, the client creates (and closes) its own pool.
+            never closes it; without one, the client creates (and closes) its own pools, which
+            check kept-alive connections and send unsafe writes on fresh connections.
+        transport: A :class:`~calbookings_async.Transport` to send requests through instead of
+            aiohttp (``calbookings_async.testing.MockTransport`` in unit tests).
         refresh_token: An async callable returning a new access token, called once when the
             server reports the current one expired (HTTP 498); the request is then repeated.
-        max_response_bytes: Refuse response bodies larger than this.
+        max_response_bytes: Refuse response bodies larger than this, unread (2 MiB by default).
         pacing: ``True`` (the default) holds requests back so that the client stays inside the
             server's rate limits, learning them from every response (:class:`AdaptivePacer`
             with Cal.com's budget for the credential kind: 120 requests per minute for an API
             key, 500 otherwise). ``False`` turns pacing off. A :class:`Pacer` of your own (an
             ``AdaptivePacer`` with another budget, or a budget shared between processes) is
-            used as given; one without a clock gets this client's.
+            used as given.
         clock: Where time is read and waits happen (inject a fake one in tests).
+        trust_env: Read ``HTTPS_PROXY``/``ALL_PROXY``/``NO_PROXY`` and
+            ``SSL_CERT_FILE``/``SSL_CERT_DIR`` from the environment (as httpx does).
+        ssl: An ``ssl.SSLContext`` to verify the server with, or ``False`` to skip verification
+            (allowed for loopback hosts only).
 
     Raises:
-        InvalidArgumentError: A missing or malformed credential, or any other bad argument.
+        InvalidArgumentError: A missing or malformed credential, or any other bad argument or
+            environment variable (named in the error).
     """
 
     def __init__(
@@ -221,80 +328,68 @@ class CalBookings:
         access_token: str | None = None,
         client_id: str | None = None,
         secret_key: str | None = None,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str | None = None,
         timeout: float | Timeout = Timeout(),  # noqa: B008 - frozen value object
         retry: RetryPolicy | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         session: aiohttp.ClientSession | None = None,
+        transport: Transport | None = None,
         refresh_token: RefreshToken | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         pacing: bool | Pacer = True,
         clock: Clock | None = None,
+        trust_env: bool = True,
+        ssl: ssl_module.SSLContext | bool | None = None,
     ) -> None:
-        # Wrapped first, so that no traceback's locals can show them (see Redacted).
-        api_key, access_token, secret_key = (
-            redacted(api_key),
-            redacted(access_token),
-            redacted(secret_key),
+        environ = os.environ
+        _setup_logging(environ)
+        credentials = credentials_from(
+            api_key=api_key,
+            access_token=access_token,
+            client_id=client_id,
+            secret_key=secret_key,
+            environ=environ,
         )
-        credentials = _credentials(api_key, access_token, client_id, secret_key)
-        url = _check_base_url(base_url)
-        timeout_value = Timeout.of(timeout)
-        if retry is None:
-            retry = RetryPolicy()
-        elif not isinstance(retry, RetryPolicy):
-            raise InvalidArgumentError(
-                "retry", f"expected a RetryPolicy, got {type(retry).__name__}"
-            )
+        if base_url is None:
+            url = _check_base_url(environ.get("CAL_BASE_URL") or DEFAULT_BASE_URL, "CAL_BASE_URL")
+        else:
+            url = _check_base_url(base_url)
+        options = CallOptions(retry=_check_retry(retry), timeout=Timeout.of(timeout))
         check_int("max_concurrency", max_concurrency, minimum=1)
         check_int("max_response_bytes", max_response_bytes, minimum=1024)
-        if refresh_token is not None:
-            if not callable(refresh_token):
-                raise InvalidArgumentError("refresh_token", "must be an async callable")
-            if credentials.kind != "access_token":
-                raise InvalidArgumentError(
-                    "refresh_token", "only applies to access_token credentials"
-                )
+        auth = Auth(credentials, refresh_token)
         clock = SystemClock() if clock is None else check_clock("clock", clock)
         pacer = _pacer(pacing, credentials.kind, clock)
-        transport = AiohttpTransport(
-            session=session,
-            pool_size=max_concurrency,
-            max_response_bytes=max_response_bytes,
-        )
-        self._session = Session(
-            transport=transport,
+        sender = _transport(
+            transport,
+            session,
             base_url=url,
-            credentials=credentials,
-            retry=retry,
-            timeout=timeout_value,
             max_concurrency=max_concurrency,
-            clock=clock,
-            api_version=DEFAULT_API_VERSION,
-            refresh_token=refresh_token,
-            pacer=pacer,
+            max_response_bytes=max_response_bytes,
+            ssl=ssl,
+            trust_env=trust_env,
+            environ=environ,
         )
-        self._pacer = pacer
-        self._retry = retry
-        self._timeout = timeout_value
-        self._credential_kind = credentials.kind
-        self.bookings = Bookings(self._session)
-        """The bookings endpoints (:class:`Bookings`)."""
-        self.organizations = Organizations(self._session)
-        """The organization-scoped bookings endpoints (:class:`Organizations`)."""
+        session_layer = Session(
+            transport=sender,
+            base_url=url,
+            auth=auth,
+            clock=clock,
+            max_concurrency=max_concurrency,
+            pacer=pacer,
+            http_client=f"aiohttp {aiohttp_version}",
+        )
+        self._attach(_Core(session_layer, pacer, credentials.kind), options)
 
-    @classmethod
-    def _view(cls, parent: CalBookings, options: RequestOptions) -> CalBookings:
-        view = cls.__new__(cls)
-        view._session = parent._session
-        view._retry = options.retry or parent._retry
-        view._timeout = options.timeout or parent._timeout
-        view._credential_kind = parent._credential_kind
-        view._pacer = parent._pacer
-        requester = _BoundRequester(parent._session, options)
-        view.bookings = Bookings(requester)
-        view.organizations = Organizations(requester)
-        return view
+    def _attach(self, core: _Core, options: CallOptions) -> None:
+        """Wire this client (or view) to ``core`` with ``options``: the one construction path."""
+        self._core = core
+        self._options = options
+        requester = _BoundRequester(core.session, options)
+        self.bookings = Bookings(requester)
+        """The bookings endpoints (:class:`Bookings`)."""
+        self.organizations = Organizations(requester)
+        """The organization-scoped bookings endpoints (:class:`Organizations`)."""
 
     def with_options(
         self,
@@ -305,62 +400,67 @@ class CalBookings:
     ) -> CalBookings:
         """A view of this client with other defaults for the calls made through it.
 
-        The view shares the connection pool, concurrency limit and rate-limit state; closing
-        either closes both. Use it for one call
+        The view shares the connection pool, concurrency limit, pacing and rate-limit state;
+        closing either closes both. It inherits every option it does not set, from this client
+        or view, however long the chain. Use it for one call
         (``await cal.with_options(retry_unsafe=True).bookings.create(...)``) or keep it.
 
         Args:
             retry: The retry policy for calls made through the view.
             timeout: The per-attempt timeout for calls made through the view.
-            retry_unsafe: Shortcut: the current policy with ``retry_unsafe`` set.
+            retry_unsafe: Shortcut: the retry policy in force with ``retry_unsafe`` set.
 
         Returns:
             A new :class:`CalBookings` sharing this one's session.
         """
-        if retry is not None and not isinstance(retry, RetryPolicy):
-            raise InvalidArgumentError(
-                "retry", f"expected a RetryPolicy, got {type(retry).__name__}"
-            )
-        policy = retry or self._retry
+        policy = self._options.retry if retry is None else _check_retry(retry)
         if retry_unsafe is not None:
             policy = attrs.evolve(policy, retry_unsafe=retry_unsafe)
-        options = RequestOptions(
+        options = CallOptions(
             retry=policy,
-            timeout=None if timeout is None else Timeout.of(timeout),
+            timeout=self._options.timeout if timeout is None else Timeout.of(timeout),
         )
-        return CalBookings._view(self, options)
+        view = CalBookings.__new__(CalBookings)
+        view._attach(self._core, options)
+        return view
+
+    @property
+    def options(self) -> CallOptions:
+        """The retry policy and timeout every call through this client (or view) is made with."""
+        return self._options
 
     @property
     def base_url(self) -> str:
         """The base URL requests go to."""
-        return self._session.base_url
+        return self._core.session.base_url
 
     @property
     def pacer(self) -> Pacer | None:
         """The pacer holding requests within the rate limits (``None`` when pacing is off)."""
-        return self._pacer
+        return self._core.pacer
 
     @property
     def rate_limits(self) -> Mapping[str, RateLimit]:
         """The latest report of every named rate limit, by lower-case name (``"default"``)."""
-        return self._session.rate_limits
+        return self._core.session.rate_limits
 
     @property
     def closed(self) -> bool:
-        """Whether :meth:`aclose` has been called."""
-        return self._session.closed
+        """Whether :meth:`aclose` has been called (on this client or any of its views)."""
+        return self._core.session.closed
 
     async def aclose(self) -> None:
         """Close the connection pool at once; closing again does nothing.
 
-        Calls made afterwards raise :class:`ClientClosedError` without sending anything
+        A closed client cannot be reopened: create a new :class:`CalBookings`. Calls made
+        afterwards raise :class:`ClientClosedError` without sending anything
         (``may_have_been_applied`` false). Calls still in flight are not waited for: their
         connections are closed, and they raise :class:`ClientClosedError` with
         ``may_have_been_applied`` true when their request was already sent (false when it was
         still waiting for the rate limit or a concurrency slot). They are never retried. To let
         them finish, await them (or the bulk run) before closing.
         """
-        await self._session.aclose()
+        await self._core.session.aclose()
 
     async def __aenter__(self) -> CalBookings:
         return self
@@ -375,10 +475,12 @@ class CalBookings:
 
     def __repr__(self) -> str:
         # Safe on a half-built client too (a traceback rendering __init__'s locals calls it).
-        session = getattr(self, "_session", None)
-        base_url = None if session is None else session.base_url
-        kind = getattr(self, "_credential_kind", None)
-        return f"CalBookings(base_url={base_url!r}, credentials={kind!r})"
+        core = getattr(self, "_core", None)
+        if core is None:
+            return "CalBookings(<not built>)"
+        return (
+            f"CalBookings(base_url={core.session.base_url!r}, credentials={core.credential_kind!r})"
+        )
 
     # --- bulk runs -----------------------------------------------------------------------------
 

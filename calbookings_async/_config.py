@@ -40,8 +40,10 @@ DEFAULT_BASE_URL = "https://api.cal.com"
 #: The ``cal-api-version`` of every bookings operation in the current API (API-NOTES §1).
 DEFAULT_API_VERSION = "2024-08-13"
 DEFAULT_MAX_CONCURRENCY = 100
-#: Responses larger than this are refused (a listing page of 250 bookings is ~300 KB).
-DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+#: Response bodies larger than this are refused unread (the largest legitimate answer, a listing
+#: page of 250 bookings, is about 300 KB). The bytes a client buffers for bodies are at most
+#: ``max_concurrency`` times this: 200 MiB at the defaults, 48 MiB for 24 oversized answers.
+DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024
 
 
 def _non_negative(name: str) -> Callable[[Any, Any, Any], None]:

@@ -96,24 +96,37 @@ class CalError(Exception):
     may_have_been_applied: bool = False
     #: How many attempts were made before this error was raised.
     attempts: int = 1
+    #: Whether an earlier attempt of the same call (not this one) may have been applied.
+    earlier_attempt_may_have_applied: bool = False
 
-    def _earlier_attempt_may_have_applied(self) -> None:
-        """Mark this error, the last of a retried call, as one whose request may have been applied.
+    def _render(self) -> str:
+        """The message, from the error's attributes (subclasses that render override it)."""
+        return str(self.args[0]) if self.args else ""
 
-        An earlier attempt of the same call may have reached the server (it timed out, its
-        connection dropped, or it got a 5xx other than 503) although this last attempt failed
-        before anything was applied, say with a 400 "already cancelled": the caller must still
-        reconcile. Sets the flag and says so in the message.
+    def _decided(self, *, this_attempt: bool, earlier_attempt: bool, attempts: int) -> None:
+        """Set the outcome of the call this error ends, once, and render the message again.
+
+        Called by the session with what the retry table decided (``_retry.may_have_applied``):
+        whether this attempt may have been applied, whether an earlier one may have been (a
+        retried cancel whose first attempt was applied ends with a 400 "already cancelled"),
+        and how many attempts were made.
         """
+        self.attempts = attempts
+        self.earlier_attempt_may_have_applied = earlier_attempt and not this_attempt
+        self.may_have_been_applied = this_attempt or earlier_attempt
+        self.args = (self._render(), *self.args[1:])
+
+    def _applied_tail(self) -> str:
+        if self.earlier_attempt_may_have_applied:
+            return (
+                "; an earlier attempt may have been applied, read the state back before "
+                "repeating it"
+            )
         if self.may_have_been_applied:
-            return
-        self.may_have_been_applied = True
-        text = str(self.args[0]) if self.args else ""
-        self.args = (
-            f"{text}; an earlier attempt may have been applied, read the state back before "
-            "repeating it",
-            *self.args[1:],
-        )
+            return (
+                "; the server may have applied the request, read the state back before repeating it"
+            )
+        return ""
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Subclasses take keyword-only arguments, which Exception's default pickling cannot
@@ -140,11 +153,17 @@ class TransportError(CalError):
     Attributes:
         method: The HTTP method of the request.
         url: The URL of the request.
-        may_have_been_applied: False when the connection was never established (the server
-            cannot have seen the request); True when the request may have reached the server.
+        request_sent: Whether the request may have reached the server (false when the
+            connection could not be made, or the request was provably never written).
+        may_have_been_applied: Whether the server may have carried the request out, on this
+            attempt or an earlier one of the same call.
         attempts: How many attempts were made before giving up.
-        request_id: The ``X-Request-Id`` the SDK sent, to find the request in server logs.
+        request_id: The ``X-Request-Id`` the SDK sent, to find the request in proxy logs.
+        reason: What went wrong, without the request's context.
     """
+
+    #: Set by the transport when no further attempt can help (a refused TLS certificate).
+    permanent: bool = False
 
     def __init__(
         self,
@@ -152,26 +171,25 @@ class TransportError(CalError):
         *,
         method: str = "",
         url: str = "",
-        may_have_been_applied: bool = False,
+        request_sent: bool = False,
         attempts: int = 1,
         request_id: str | None = None,
     ) -> None:
         self.method = method
         self.url = url
-        self.may_have_been_applied = may_have_been_applied
+        self.request_sent = request_sent
+        self.may_have_been_applied = request_sent
         self.attempts = attempts
         self.request_id = request_id
         self.reason = message
-        where = f" ({method} {url}" if method else ""
-        if where and request_id:
-            where += f", request id {request_id}"
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = f" ({self.method} {self.url}" if self.method else ""
+        if where and self.request_id:
+            where += f", request id {self.request_id}"
         where += ")" if where else ""
-        tail = (
-            "; the server may have applied the request, read the state back before repeating it"
-            if may_have_been_applied
-            else ""
-        )
-        super().__init__(f"{message}{where}{tail}")
+        return f"{self.reason}{where}{self._applied_tail()}"
 
 
 class RequestTimeout(TransportError):
@@ -238,9 +256,7 @@ class APIStatusError(CalError):
             context.append(f"request id {self.request_id}")
         if context:
             text += f" ({', '.join(context)})"
-        if self.may_have_been_applied:
-            text += "; the server may have applied the request, read the state back first"
-        return text
+        return text + self._applied_tail()
 
 
 class BadRequestError(APIStatusError):

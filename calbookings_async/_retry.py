@@ -1,18 +1,23 @@
-"""What is retried, how long to wait, and the tenacity loop that runs the retries.
+"""What is retried, what a failure may have applied, and how long the next attempt waits.
 
-The decision is a table (:data:`RETRY_TABLE`) keyed by the kind of failure and whether the
-operation is safe to repeat. Waits are exponential backoff with jitter, except after HTTP 429,
-where the server says when to come back: the largest ``X-RateLimit-Reset-<Name>`` (or a
-``Retry-After``), plus a little jitter. A wait that would pass the policy's deadline, or a 429
-reset beyond ``rate_limit_wait_max``, ends the retries at once with the last error.
+Three decisions, each made in one place:
 
-The testing switch ``waits_disabled()`` (from ``_types``, re-exported here) skips every wait.
+* :func:`classify` and :data:`RETRY_TABLE`: whether a failure is retried, by the kind of
+  failure and whether the operation is safe to repeat (``Operation.idempotent``).
+* :func:`may_have_applied`: whether the server may have carried out the request although no
+  success came back. The session asks it once per call, for the error the call ends with.
+* :class:`RetryBudget`: how long to wait before the next attempt, or that there is none: the
+  policy's attempts, its deadline (no wait begins that would end past it), and its cap on waits
+  for a rate limit to reset. Waits are exponential backoff with jitter, except after HTTP 429,
+  where the server says when to come back (the largest ``X-RateLimit-Reset-<Name>``, or a
+  ``Retry-After``), plus a little jitter.
 
-The first attempt never touches tenacity: building an ``AsyncRetrying`` per call costs more CPU
-than a whole request on a fast network (docs/PERF-NOTES.md). The session makes the first
-attempt itself and calls :func:`retry_after_failure` only once an attempt has failed in a
-retryable way; that function builds a fresh ``AsyncRetrying`` (never shared between concurrent
-calls) whose first "attempt" replays the failure that already happened.
+tenacity keeps the count and runs the policy's stop and wait strategies, behind
+:class:`RetryBudget` (stamina wraps it the same way): no tenacity type reaches a caller. A budget
+is only built once an attempt has failed in a retryable way, so the first attempt of a call
+allocates nothing for retries (building a tenacity object per call costs more CPU than a whole
+request on a fast network, docs/PERF-NOTES.md). The testing switch ``waits_disabled()`` (from
+``_types``, re-exported here) skips every wait.
 
 This is the only module that imports tenacity. It imports ``_config``, ``_errors`` and
 ``_types``.
@@ -24,8 +29,8 @@ import enum
 import inspect
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 import tenacity
 
@@ -34,6 +39,7 @@ from ._errors import (
     APIStatusError,
     CalError,
     ClientClosedError,
+    DecodeError,
     RateLimitError,
     RequestTimeout,
     TransportError,
@@ -43,13 +49,14 @@ from ._types import Clock, waits_disabled, waits_enabled
 __all__ = [
     "RETRY_TABLE",
     "Failure",
+    "RetryBudget",
+    "announce",
     "classify",
-    "retry_after_failure",
+    "compute_wait",
+    "may_have_applied",
     "should_retry",
     "waits_disabled",
 ]
-
-T = TypeVar("T")
 
 logger = logging.getLogger("calbookings_async")
 
@@ -57,15 +64,16 @@ logger = logging.getLogger("calbookings_async")
 class Failure(enum.Enum):
     """The kinds of failure the retry table distinguishes."""
 
-    CONNECT = "connection could not be established"
-    SENT_NO_RESPONSE = "connection dropped after the request was sent"
-    TIMEOUT = "timed out"
+    CONNECT = "the request never left (no connection, or a write refused before it went out)"
+    SENT_NO_RESPONSE = "connection dropped after the request may have been sent"
+    TIMEOUT = "timed out after the request may have been sent"
     RATE_LIMITED = "HTTP 429"
     SERVER_ERROR = "HTTP 408/500/502/503/504"
     FINAL = "any other error"
 
 
-#: (failure kind, operation is safe to repeat) -> retried by default.
+#: (failure kind, operation is safe to repeat) -> retried by default. Which operations are safe
+#: to repeat is declared per operation in ``_operations`` (reads and writes that set a state).
 #: HTTP 498 is not here: the session refreshes the token and repeats the request itself.
 RETRY_TABLE: Mapping[tuple[Failure, bool], bool] = {
     (Failure.CONNECT, True): True,
@@ -87,12 +95,12 @@ _RETRYABLE_STATUS = frozenset({408, 500, 502, 503, 504})
 
 def classify(error: BaseException) -> Failure:
     """Name the kind of failure ``error`` is, for the retry table."""
-    if isinstance(error, RequestTimeout):
-        return Failure.TIMEOUT if error.may_have_been_applied else Failure.CONNECT
     if isinstance(error, TransportError):
-        if isinstance(error, ClientClosedError):
-            return Failure.FINAL  # a closed client fails every attempt the same way
-        return Failure.SENT_NO_RESPONSE if error.may_have_been_applied else Failure.CONNECT
+        if isinstance(error, ClientClosedError) or error.permanent:
+            return Failure.FINAL  # every further attempt would fail the same way
+        if not error.request_sent:
+            return Failure.CONNECT
+        return Failure.TIMEOUT if isinstance(error, RequestTimeout) else Failure.SENT_NO_RESPONSE
     if isinstance(error, RateLimitError):
         return Failure.RATE_LIMITED
     if isinstance(error, APIStatusError) and error.status_code in _RETRYABLE_STATUS:
@@ -106,6 +114,25 @@ def should_retry(error: BaseException, *, idempotent: bool, policy: RetryPolicy)
     if RETRY_TABLE[(kind, idempotent)]:
         return True
     return policy.retry_unsafe and RETRY_TABLE[(kind, True)]
+
+
+def may_have_applied(error: BaseException) -> bool:
+    """Whether the server may have carried out the request that ended with ``error``.
+
+    * No response: only if the request may have left (``TransportError.request_sent``).
+    * A success status whose body is not the answer expected (a ``DecodeError``) or is the error
+      envelope: the handler ran, so yes.
+    * 5xx other than 503: the handler may have run (503 means it was refused before it started).
+    * Any other status (4xx, 429): the server refused it.
+    """
+    if isinstance(error, TransportError):
+        return error.request_sent
+    if isinstance(error, DecodeError):
+        return True
+    if isinstance(error, APIStatusError):
+        status = error.status_code
+        return 200 <= status < 300 or (status >= 500 and status != 503)
+    return False
 
 
 def compute_wait(
@@ -122,149 +149,125 @@ def compute_wait(
     return policy.backoff(retry_number) + jitter
 
 
-class _Stop:
-    """Stop when attempts are used up, or when the coming wait would break a limit."""
+class RetryBudget:
+    """What is left of one call's retries: attempts, deadline, and the cap on rate-limit waits.
 
-    def __init__(self, policy: RetryPolicy, clock: Clock, started: float) -> None:
-        self.policy = policy
-        self.clock = clock
-        self.started = started
+    Built when the first attempt of a call has failed; :meth:`next_wait` is asked after every
+    failed attempt. tenacity keeps the count (attempt 1 is the one that already failed) and runs
+    the stop and wait strategies.
 
-    def __call__(self, state: tenacity.RetryCallState) -> bool:
-        if state.attempt_number >= self.policy.attempts:
-            return True
+    Args:
+        policy: The retry policy of the call.
+        clock: Where time is read and waits happen.
+        started: The clock's time when the call's first attempt started.
+        rng: Source of jitter.
+    """
+
+    __slots__ = ("_clock", "_policy", "_retrying", "_rng", "_started", "_state")
+
+    def __init__(
+        self, policy: RetryPolicy, *, clock: Clock, started: float, rng: random.Random
+    ) -> None:
+        self._policy = policy
+        self._clock = clock
+        self._started = started
+        self._rng = rng
+        self._retrying = tenacity.AsyncRetrying(
+            retry=tenacity.retry_always,  # the table has decided before the budget is asked
+            stop=tenacity.stop_any(
+                tenacity.stop_after_attempt(policy.attempts), self._past_a_limit
+            ),
+            wait=self._wait,
+            retry_error_callback=_stopped,
+            reraise=True,
+        )
+        self._retrying.begin()
+        self._state = tenacity.RetryCallState(self._retrying, None, (), {})
+
+    @property
+    def attempts(self) -> int:
+        """Attempts made so far (the first one included)."""
+        return self._state.attempt_number
+
+    async def next_wait(self, error: CalError) -> float | None:
+        """Seconds to wait before the next attempt, after an attempt failed with ``error``.
+
+        Returns:
+            The wait, or ``None`` when the call must stop now: attempts used up, a wait that
+            would end past the deadline, or a rate limit that resets later than
+            ``rate_limit_wait_max``.
+        """
+        self._state.set_exception((type(error), error, None))
+        action = await self._retrying.iter(self._state)
+        if not isinstance(action, tenacity.DoSleep):
+            return None
+        self._state.prepare_for_next_attempt()
+        return float(action)
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` on the budget's clock (not at all inside ``waits_disabled()``)."""
+        await self._clock.sleep(seconds if waits_enabled() else 0.0)
+
+    def record(
+        self, error: CalError, wait: float, *, operation: str, method: str, url: str
+    ) -> RetryAttempt:
+        """The frozen record of a failed attempt that will be retried after ``wait``."""
+        return RetryAttempt(
+            operation=operation,
+            method=method,
+            url=url,
+            attempt=self._state.attempt_number - 1,
+            error=error,
+            wait=wait,
+            elapsed=self._clock.monotonic() - self._started,
+        )
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        assert error is not None  # the budget is asked only after a failed attempt
+        return compute_wait(error, state.attempt_number, self._policy, self._rng)
+
+    def _past_a_limit(self, state: tenacity.RetryCallState) -> bool:
+        """Stop when the coming wait would break the rate-limit cap or the deadline."""
         error = state.outcome.exception() if state.outcome else None
         # The cap applies to the server's reset, not to reset + jitter: the random jitter must
         # not decide whether a 429 is waited out or raised.
         if (
             isinstance(error, RateLimitError)
             and error.retry_after is not None
-            and error.retry_after > self.policy.rate_limit_wait_max
+            and error.retry_after > self._policy.rate_limit_wait_max
         ):
             return True
-        wait = state.upcoming_sleep
-        deadline = self.policy.deadline
+        deadline = self._policy.deadline
         if deadline is None:
             return False
         # Give up now rather than wait for an attempt that would start past the deadline.
-        return self.clock.monotonic() - self.started + wait >= deadline
+        elapsed = self._clock.monotonic() - self._started
+        return elapsed + state.upcoming_sleep >= deadline
 
 
-async def retry_after_failure(
-    first_error: CalError,
-    attempt: Callable[[int], Awaitable[T]],
-    *,
-    policy: RetryPolicy,
-    idempotent: bool,
-    clock: Clock,
-    started: float,
-    operation: str,
-    method: str,
-    url: str,
-    rng: random.Random,
-) -> T:
-    """Retry after ``first_error`` ended the first attempt, until success or a final error.
+def _stopped(_state: tenacity.RetryCallState) -> None:
+    return None
 
-    Args:
-        first_error: The retryable error the first attempt raised.
-        attempt: Makes one attempt; receives the attempt number (2, 3, ...).
-        policy: The retry policy in force for this call.
-        idempotent: Whether the operation is safe to repeat.
-        clock: Where to read time and sleep.
-        started: Monotonic time at which the first attempt started.
-        operation: The operation's name, for hooks and logs.
-        method: The HTTP method, for hooks and logs.
-        url: The URL, for hooks and logs.
-        rng: Source of jitter.
 
-    Returns:
-        The result of the first successful attempt.
-
-    Raises:
-        CalError: The error of the last attempt, with ``attempts`` set to the number made, and
-            ``may_have_been_applied`` true when any attempt may have been applied.
-    """
-    pending_first: list[CalError] = [first_error]
-    # Whether any failed attempt so far may have been applied: the final error must say so even
-    # when the last attempt itself was refused before running (a retried cancel whose first
-    # attempt was applied gets a 400 "already cancelled").
-    maybe_applied = [first_error.may_have_been_applied]
-
-    async def one_attempt() -> T:
-        if pending_first:
-            # Replay the failure the caller already saw, so tenacity counts it as attempt 1.
-            raise pending_first.pop()
-        try:
-            return await attempt(state_box[0].attempt_number)
-        except CalError as error:
-            if error.may_have_been_applied:
-                maybe_applied[0] = True
-            raise
-
-    def wait(state: tenacity.RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        assert error is not None
-        return compute_wait(error, state.attempt_number, policy, rng)
-
-    def before_sleep(state: tenacity.RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        assert isinstance(error, CalError)
-        record = RetryAttempt(
-            operation=operation,
-            method=method,
-            url=url,
-            attempt=state.attempt_number,
-            error=error,
-            wait=state.upcoming_sleep,
-            elapsed=clock.monotonic() - started,
-        )
-        logger.info(
-            "%s: %s; retrying in %.2f s (attempt %d of %d)",
-            operation,
-            error,
-            record.wait,
-            record.attempt + 1,
-            policy.attempts,
-        )
-        for hook in policy.on_retry:
-            try:
-                result = hook(record)
-            except Exception:
-                logger.exception("%s: an on_retry hook raised; ignored", operation)
-                continue
-            if inspect.iscoroutine(result):
-                # An async hook that slipped past RetryPolicy's check (a lambda returning a
-                # coroutine, say): close it rather than leave it never awaited.
-                result.close()
-                logger.error("%s: an on_retry hook returned a coroutine; ignored", operation)
-
-    async def sleep(seconds: float) -> None:
-        if waits_enabled():
-            await clock.sleep(seconds)
-        else:
-            await clock.sleep(0.0)
-
-    retrying = tenacity.AsyncRetrying(
-        stop=_Stop(policy, clock, started),
-        wait=wait,
-        retry=tenacity.retry_if_exception(
-            lambda error: should_retry(error, idempotent=idempotent, policy=policy)
-        ),
-        before_sleep=before_sleep,
-        sleep=sleep,
-        reraise=True,
+def announce(record: RetryAttempt, policy: RetryPolicy) -> None:
+    """Log a retry at INFO and tell the policy's ``on_retry`` hooks (never raising)."""
+    logger.info(
+        "%s: %s; retrying in %.2f s (attempt %d of %d)",
+        record.operation,
+        record.error,
+        record.wait,
+        record.attempt + 1,
+        policy.attempts,
     )
-    state_box: list[tenacity.RetryCallState] = []
-    attempts_made = 1
-    try:
-        async for attempt_context in retrying:
-            state_box[:] = [attempt_context.retry_state]
-            attempts_made = attempt_context.retry_state.attempt_number
-            with attempt_context:
-                return await one_attempt()
-    except CalError as error:
-        error.attempts = attempts_made
-        if maybe_applied[0]:
-            error._earlier_attempt_may_have_applied()
-        raise
-    raise AssertionError("unreachable")  # pragma: no cover
+    for hook in policy.on_retry:
+        try:
+            result: Any = hook(record)
+        except Exception:
+            logger.exception("%s: an on_retry hook raised; ignored", record.operation)
+            continue
+        if inspect.iscoroutine(result):
+            # An async hook that slipped past RetryPolicy's check (a lambda returning a
+            # coroutine, say): close it rather than leave it never awaited.
+            result.close()
+            logger.error("%s: an on_retry hook returned a coroutine; ignored", record.operation)

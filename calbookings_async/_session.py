@@ -1,258 +1,180 @@
-"""One API call: headers and auth, concurrency, rate-limit bookkeeping, status -> error, retries.
+"""One API call: the request, its attempts under one timer, the retry loop and the final error.
 
-``Session.request(method, path, ...)`` returns the parsed success envelope or raises a typed
-error. It knows the API's conventions (the JSON envelope, the error envelope, the rate-limit
-headers, Bearer and client-credential auth, the ``cal-api-version`` header) but nothing about
+``Session.request(operation, path, ...)`` returns what the endpoint's decoder makes of the
+success envelope, or raises a typed error. It knows the API's conventions (headers and auth,
+the ``cal-api-version`` of each operation, the envelopes, the rate-limit headers) but nothing of
 bookings: a new resource needs no change here.
 
-The first attempt is the hot path and stays lean: prebuilt header dicts, one semaphore, one
-``orjson.loads``. Only when an attempt fails in a retryable way does the call enter the retry
-machinery in ``_retry``. An expired managed-user token (HTTP 498) is refreshed once through the
-caller's ``refresh_token`` callback, shared by concurrent calls, and the request repeated.
+A call, top to bottom (:meth:`Session.request`):
 
-This module imports ``_retry``, ``_ratelimit``, ``_transport``, ``_config``, ``_validate``,
-``_errors`` and ``_types``; it never imports aiohttp or tenacity itself.
+1. The first attempt, on the hot path: the pacer's permission, a concurrency slot, the
+   transport's exchange, the answer read by ``_responses``. Nothing is allocated for retries.
+2. If it failed, the retry loop (:meth:`Session._recover`): an expired access token is
+   refreshed and the request repeated (once, as a step of the loop); otherwise the retry table
+   (``_retry``) says whether the failure is retried at all, and a :class:`RetryBudget` says how
+   long to wait first, or that the attempts, the deadline or the rate-limit cap are used up.
+3. Whatever error ends the call goes through :meth:`Session._final`, the one place that decides
+   ``may_have_been_applied`` (from this attempt and every earlier one).
+
+Every attempt runs under one timer (``asyncio.timeout_at``): until the request is handed to the
+transport it is the call's deadline (waiting for the rate limit or a slot never times a request
+out, but never outlives the call either); from then on the attempt's own timeout, capped at the
+deadline. So a call ends by its deadline whatever the transport does, the body read included.
+
+This module imports ``_responses``, ``_retry``, ``_ratelimit``, ``_pacing``, ``_slots``,
+``_auth``, ``_config``, ``_errors`` and ``_types``; never aiohttp or tenacity.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
-import html
 import itertools
 import logging
 import random
-import re
 import secrets
 import sys
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Literal, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote, urlencode
 
 import attrs
 import orjson
 
-from ._config import DEFAULT_API_VERSION, SDK_VERSION, RetryPolicy, Timeout
+from ._auth import Auth
+from ._config import SDK_VERSION, RetryPolicy, Timeout
 from ._errors import (
-    APIStatusError,
+    AnswerMismatch,
     CalError,
-    DecodeError,
-    InvalidArgumentError,
     RateLimit,
-    RateLimitError,
+    RequestTimeout,
     TokenExpiredError,
-    error_for_status,
+    TransportError,
 )
 from ._pacing import Pacer
-from ._ratelimit import (
-    RateLimitState,
-    Reported,
-    largest_reset,
-    parse_rate_limit_headers,
-    parse_retry_after,
-    to_public,
-)
-from ._retry import retry_after_failure, should_retry
-from ._transport import AiohttpTransport, RawResponse, aiohttp_version
-from ._types import CALL_ATTEMPTS, Clock, JSONObject, Operation, Query, Redacted, redacted
-from ._validate import check_str
+from ._ratelimit import RateLimitState, parse_rate_limit_headers
+from ._responses import read_answer
+from ._retry import RetryBudget, announce, may_have_applied, should_retry
+from ._slots import ConcurrencySlots
+from ._types import Clock, JSONObject, Operation, Query, RawRequest, RawResponse, Transport
 
-__all__ = ["Credentials", "RequestOptions", "Session", "user_agent"]
+if sys.version_info >= (3, 11):
+    from asyncio import timeout_at
+else:  # pragma: no cover - Python 3.10
+    from async_timeout import timeout_at
+
+__all__ = ["CallOptions", "Session", "user_agent"]
 
 logger = logging.getLogger("calbookings_async")
 
 T = TypeVar("T")
 
-RefreshToken = Callable[[], Awaitable[str]]
 
-
-def user_agent() -> str:
-    """The ``User-Agent`` the SDK sends: its name and version, Python's and aiohttp's."""
+def user_agent(http_client: str) -> str:
+    """The ``User-Agent`` the SDK sends: its name and version, Python's and the HTTP client's."""
     python = f"{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}"
-    return f"calbookings-async/{SDK_VERSION} (python {python}; aiohttp {aiohttp_version})"
-
-
-@attrs.frozen(kw_only=True, repr=False)
-class Credentials:
-    """How the client authenticates. The secret values never appear in the repr.
-
-    Attributes:
-        kind: ``"api_key"``, ``"access_token"`` or ``"client_credentials"``.
-        token: The API key or access token (Bearer), if any.
-        client_id: The OAuth client id (``x-cal-client-id``), if any.
-        secret_key: The OAuth client secret (``x-cal-secret-key``), if any.
-    """
-
-    kind: Literal["api_key", "access_token", "client_credentials"]
-    token: str | None = None
-    client_id: str | None = None
-    secret_key: str | None = None
-
-    def headers(self) -> dict[str, str]:
-        """The auth headers for these credentials.
-
-        The secret values are :class:`Redacted` strings: sent as they are, but shown as
-        ``'<redacted>'`` by ``repr``, so a traceback rendered with its frames' locals (Sentry,
-        Rich, ``traceback`` with ``capture_locals``) never shows them, in the SDK's frames or in
-        aiohttp's.
-        """
-        if self.kind == "client_credentials":
-            assert self.client_id is not None
-            assert self.secret_key is not None
-            return {
-                "x-cal-client-id": self.client_id,
-                "x-cal-secret-key": Redacted(self.secret_key),
-            }
-        return {"Authorization": Redacted(f"Bearer {self.token}")}
-
-    def __repr__(self) -> str:
-        return f"Credentials(kind={self.kind!r})"
+    return f"calbookings-async/{SDK_VERSION} (python {python}; {http_client})"
 
 
 @attrs.frozen(kw_only=True)
-class RequestOptions:
-    """Per-call overrides of the client's defaults (``CalBookings.with_options``)."""
+class CallOptions:
+    """The options every call of a client (or of one of its views) is made with, resolved.
 
-    retry: RetryPolicy | None = None
-    timeout: Timeout | None = None
-
-
-class ConcurrencySlots:
-    """A counting semaphore whose uncontended acquire never suspends the caller.
-
-    ``asyncio.Semaphore.acquire`` is a coroutine even when a slot is free; on the request hot
-    path the synchronous :meth:`try_acquire` saves that. A released slot is handed straight to
-    the longest waiter, so waiters are served in order.
+    Attributes:
+        retry: The retry policy.
+        timeout: The per-attempt timeout.
     """
 
-    __slots__ = ("_free", "_waiters")
-
-    def __init__(self, size: int) -> None:
-        self._free = size
-        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
-
-    def try_acquire(self) -> bool:
-        """Take a slot if one is free right now, without waiting."""
-        if self._free > 0 and not self._waiters:
-            self._free -= 1
-            return True
-        return False
-
-    async def acquire(self) -> None:
-        """Take a slot, waiting in line for one if none is free."""
-        if self.try_acquire():
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self.release()  # the slot was handed over just as we were cancelled: pass it on
-            raise
-
-    def release(self) -> None:
-        """Give a slot back (to the first live waiter, if any)."""
-        waiters = self._waiters
-        while waiters:
-            waiter = waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
-        self._free += 1
-
-    @property
-    def free(self) -> int:
-        """Slots free right now (for tests and diagnostics)."""
-        return self._free
+    retry: RetryPolicy
+    timeout: Timeout
 
 
-# Scripts, style sheets and comments are not text a reader wants (a CDN's error page is mostly
-# CSS); one cut off by the read limit runs to the end.
-_INVISIBLE = re.compile(
-    r"<(script|style)\b[^>]*>(?:.*?</\1\s*>|.*\Z)|<!--(?:.*?-->|.*\Z)", re.IGNORECASE | re.DOTALL
-)
-_TAGS = re.compile(r"<[^>]*>")
-_SPACES = re.compile(r"[\s\x00-\x1f\x7f]+")
-_NO_OPTIONS = RequestOptions()
+class _Call(Generic[T]):
+    """One call in progress: what it sends, and what its attempts so far have told."""
 
+    __slots__ = (
+        "attempts",
+        "deadline",
+        "decode",
+        "earlier_applied",
+        "generation",
+        "operation",
+        "options",
+        "request",
+        "started",
+    )
 
-def _readable(body: bytes, reason: str) -> str:
-    """A one-line summary of a non-JSON error body (an HTML page from a proxy, say)."""
-    text = body[:65536].decode("utf-8", "replace")
-    text = html.unescape(_TAGS.sub(" ", _INVISIBLE.sub(" ", text)))
-    text = _SPACES.sub(" ", text).strip()
-    if not text:
-        return reason or "no response body"
-    if len(text) > 200:
-        text = text[:197] + "..."
-    return f"{reason}: {text}" if reason and not text.startswith(reason) else text
+    def __init__(
+        self,
+        operation: Operation,
+        request: RawRequest,
+        decode: Callable[[JSONObject], T],
+        options: CallOptions,
+        started: float,
+        deadline: float | None,
+    ) -> None:
+        self.operation = operation
+        self.request = request
+        self.decode = decode
+        self.options = options
+        self.started = started
+        #: The loop time by which the whole call must end, or ``None``.
+        self.deadline = deadline
+        self.attempts = 0
+        #: Whether an attempt before the latest may have been applied.
+        self.earlier_applied = False
+        #: The auth generation the latest attempt was sent with (for a token refresh).
+        self.generation = 0
 
 
 class Session:
-    """Makes API calls for one client. Implements the ``Requester`` protocol.
+    """Makes API calls for one client (and its views). Implements the ``Requester`` protocol.
 
     Args:
         transport: Sends the HTTP requests.
         base_url: Normalised base URL (no trailing slash).
-        credentials: How to authenticate.
-        retry: The default retry policy.
-        timeout: The default per-attempt timeout.
+        auth: The credentials, and their refresh.
+        clock: Where time is read and retry waits happen.
         max_concurrency: Most requests in flight at once.
-        clock: Where time is read and waits happen.
-        api_version: The ``cal-api-version`` header sent on every call.
-        refresh_token: Called (once, shared by concurrent calls) when the server says the
-            access token expired (HTTP 498); returns the new token.
         pacer: Holds each attempt until the rate limits allow it, and learns from each
             response (``None``: no pacing).
+        http_client: Named in the ``User-Agent``.
     """
 
     def __init__(
         self,
         *,
-        transport: AiohttpTransport,
+        transport: Transport,
         base_url: str,
-        credentials: Credentials,
-        retry: RetryPolicy,
-        timeout: Timeout,
-        max_concurrency: int,
+        auth: Auth,
         clock: Clock,
-        api_version: str = DEFAULT_API_VERSION,
-        refresh_token: RefreshToken | None = None,
+        max_concurrency: int,
         pacer: Pacer | None = None,
+        http_client: str = "",
     ) -> None:
         self._transport = transport
         self._base_url = base_url
-        self._credentials = credentials
-        self._api_version = api_version
-        self._retry = retry
-        self._timeout = timeout
+        self._auth = auth
         self._clock = clock
-        self._refresh = refresh_token
         self._pacer = pacer
-        self._refresh_lock = asyncio.Lock()
-        # Bumped by every refresh, successful or failed. A call notes it before sending; on a
-        # 498 a changed value means a refresh ran meanwhile and the call shares its outcome:
-        # the new token, or the failure (``_refresh_problem``) without calling back again.
-        self._token_generation = 0
-        self._refresh_problem: BaseException | None = None
         self._slots = ConcurrencySlots(max_concurrency)
-        self._max_concurrency = max_concurrency
         self._rate_limits = RateLimitState()
         self._rng = random.Random()
-        # The attempt timeout, shortened to the deadline when that is shorter (computed once).
-        self._capped_timeout = _capped(timeout, retry)
-        self._resolved: dict[RequestOptions, tuple[RetryPolicy, Timeout]] = {}
-        # Every call sends its own X-Request-Id (kept across its retries): the server echoes
-        # it, errors and logs carry it, and it finds the call in the server's logs.
+        self._user_agent = user_agent(http_client)
+        #: Called before every attempt that is handed to the transport (the bulk runner counts
+        #: attempts per item this way).
+        self.attempt_hooks: list[Callable[[], object]] = []
+        # (API version, has a body) -> headers; rebuilt when the auth generation changes.
+        self._headers: dict[tuple[str, bool], dict[str, str]] = {}
+        self._headers_generation = -1
+        # Every call sends its own X-Request-Id (kept across its retries), for proxies' logs.
+        # The server answers with an id of its own, which errors carry.
         self._request_id_prefix = f"calbookings-{secrets.token_hex(4)}-"
         self._request_numbers = itertools.count(1)
-        self._build_headers()
 
     def __repr__(self) -> str:
-        return f"Session(base_url={self._base_url!r}, credentials={self._credentials!r})"
+        return f"Session(base_url={self._base_url!r}, auth={self._auth!r})"
 
-    # --- state read by the client ---------------------------------------------------------
+    # --- state read by the client -------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
@@ -261,8 +183,13 @@ class Session:
 
     @property
     def rate_limits(self) -> Mapping[str, RateLimit]:
-        """The latest report of every named rate limit, by lower-case name."""
+        """The latest report of every named limit, by lower-case name."""
         return self._rate_limits.as_mapping()
+
+    @property
+    def slots(self) -> ConcurrencySlots:
+        """The concurrency slots of this client."""
+        return self._slots
 
     @property
     def closed(self) -> bool:
@@ -273,40 +200,27 @@ class Session:
         """Close the transport."""
         await self._transport.aclose()
 
-    # --- headers ----------------------------------------------------------------------------
-
-    def _build_headers(self) -> None:
-        base = {
-            "Accept": "application/json",
-            "User-Agent": user_agent(),
-            "cal-api-version": self._api_version,
-            **self._credentials.headers(),
-        }
-        # Built once (and again after a token refresh), never per request.
-        self._headers_no_body = base
-        self._headers_body = {**base, "Content-Type": "application/json"}
-
-    # --- the call ---------------------------------------------------------------------------
+    # --- the call -----------------------------------------------------------------------------
 
     async def request(
         self,
-        op: Operation,
+        operation: Operation,
         path: str,
         *,
         query: Query | None = None,
         body: Mapping[str, Any] | None = None,
         decode: Callable[[JSONObject], T],
-        options: RequestOptions = _NO_OPTIONS,
+        options: CallOptions,
     ) -> T:
         """Send one API call and return its decoded success envelope.
 
         Args:
-            op: The operation: method, safety (decides what is retried), API version.
+            operation: The operation: method, safety (decides what is retried), API version.
             path: Percent-encoded path below the base URL.
             query: Query parameters, already formatted as strings.
             body: JSON object body, or ``None``.
             decode: Turns the JSON object envelope of a 2xx response into the result.
-            options: Per-call overrides of the retry policy and timeout.
+            options: The retry policy and timeout of this call.
 
         Returns:
             What ``decode`` returned.
@@ -317,287 +231,221 @@ class Session:
             DecodeError: A 2xx response whose body is not a JSON object, or that ``decode``
                 refused; it carries the response's method, URL, status and request id.
         """
-        method = op.method
-        operation = op.name
-        idempotent = op.idempotent
+        call = self._call(operation, path, query, body, decode, options)
+        try:
+            return await self._attempt(call)
+        except CalError as error:
+            return await self._recover(call, error)
+
+    def _call(
+        self,
+        operation: Operation,
+        path: str,
+        query: Query | None,
+        body: Mapping[str, Any] | None,
+        decode: Callable[[JSONObject], T],
+        options: CallOptions,
+    ) -> _Call[T]:
         url = self._base_url + path
         if query:
             url += "?" + urlencode(query, quote_via=quote, safe="")
         data = None if body is None else orjson.dumps(body)
+        timeout = options.timeout
         request_id = self._request_id_prefix + str(next(self._request_numbers))
-        if options is _NO_OPTIONS:
-            policy, timeout = self._retry, self._capped_timeout
-        else:
-            policy, timeout = self._resolve(options)
-        started = self._clock.monotonic()
-        try:
-            return await self._attempt(method, url, data, timeout, operation, decode, request_id)
-        except CalError as error:
-            if policy.attempts <= 1 or not should_retry(
-                error, idempotent=idempotent, policy=policy
-            ):
-                raise
+        request = RawRequest(
+            operation.method,
+            url,
+            self._headers_for(operation, data is not None, request_id),
+            data,
+            fresh_connection=not operation.idempotent,
+            connect_timeout=timeout.connect,
+            read_timeout=timeout.read,
+            operation=operation.name,
+            request_id=request_id,
+        )
+        deadline = options.retry.deadline
+        loop_deadline = None if deadline is None else asyncio.get_running_loop().time() + deadline
+        call = _Call(operation, request, decode, options, self._clock.monotonic(), loop_deadline)
+        call.generation = self._auth.generation
+        return call
 
-            async def again(_attempt_number: int) -> T:
-                timeout_left = self._time_left(timeout, policy, started)
-                return await self._attempt(
-                    method, url, data, timeout_left, operation, decode, request_id
+    def _headers_for(self, operation: Operation, has_body: bool, request_id: str) -> dict[str, str]:
+        """The headers of one request of ``operation`` (from a cache kept per auth state)."""
+        if self._headers_generation != self._auth.generation:
+            self._headers.clear()
+            self._headers_generation = self._auth.generation
+        key = (operation.api_version, has_body)
+        headers = self._headers.get(key)
+        if headers is None:
+            headers = {
+                "Accept": "application/json",
+                "User-Agent": self._user_agent,
+                "cal-api-version": operation.api_version,
+                **self._auth.credentials.headers(),
+            }
+            if has_body:
+                headers["Content-Type"] = "application/json"
+            self._headers[key] = headers
+        return {**headers, "X-Request-Id": request_id}
+
+    async def _recover(self, call: _Call[T], error: CalError) -> T:
+        """The retry loop, entered when the first attempt failed with ``error``."""
+        policy = call.options.retry
+        budget: RetryBudget | None = None
+        refreshed = False
+        while True:
+            if isinstance(error, TokenExpiredError) and self._auth.can_refresh and not refreshed:
+                # A step of the loop, not an attempt of the budget's: refreshed once per call.
+                await self._auth.refresh(call.generation, error)
+                refreshed = True
+            else:
+                if not should_retry(error, idempotent=call.operation.idempotent, policy=policy):
+                    break
+                if budget is None:
+                    budget = RetryBudget(
+                        policy, clock=self._clock, started=call.started, rng=self._rng
+                    )
+                wait = await budget.next_wait(error)
+                if wait is None:
+                    break
+                announce(
+                    budget.record(
+                        error,
+                        wait,
+                        operation=call.operation.name,
+                        method=call.request.method,
+                        url=call.request.url,
+                    ),
+                    policy,
                 )
+                await budget.sleep(wait)
+            call.earlier_applied = call.earlier_applied or may_have_applied(error)
+            try:
+                return await self._attempt(call)
+            except CalError as next_error:
+                error = next_error
+        raise self._final(call, error)
 
-            return await retry_after_failure(
-                error,
-                again,
-                policy=policy,
-                idempotent=idempotent,
-                clock=self._clock,
-                started=started,
-                operation=operation,
-                method=method,
-                url=url,
-                rng=self._rng,
-            )
+    def _final(self, call: _Call[Any], error: CalError) -> CalError:
+        """The error a call ends with, its outcome decided (the one place that decides it)."""
+        if isinstance(error, TokenExpiredError) and not self._auth.can_refresh:
+            error.message = f"{error.message}; {self._auth.expired_hint()}"
+        error._decided(
+            this_attempt=may_have_applied(error),
+            earlier_attempt=call.earlier_applied,
+            attempts=max(call.attempts, 1),
+        )
+        return error
 
-    def _resolve(self, options: RequestOptions) -> tuple[RetryPolicy, Timeout]:
-        """The policy and (deadline-capped) timeout a view's options give, cached per view."""
-        resolved = self._resolved.get(options)
-        if resolved is None:
-            policy = options.retry or self._retry
-            resolved = (policy, _capped(options.timeout or self._timeout, policy))
-            if len(self._resolved) >= 256:  # views are usually few and long-lived
-                self._resolved.clear()
-            self._resolved[options] = resolved
-        return resolved
+    # --- one attempt --------------------------------------------------------------------------
 
-    def _time_left(self, timeout: Timeout, policy: RetryPolicy, started: float) -> Timeout:
-        """The attempt timeout, shortened so the attempt cannot run past the deadline."""
-        if policy.deadline is None:
-            return timeout
-        left = policy.deadline - (self._clock.monotonic() - started)
-        if timeout.total is not None and timeout.total <= left:
-            return timeout
-        return attrs.evolve(timeout, total=max(left, 0.001))
-
-    async def _attempt(
-        self,
-        method: str,
-        url: str,
-        data: bytes | None,
-        timeout: Timeout,
-        operation: str,
-        decode: Callable[[JSONObject], T],
-        request_id: str,
-        *,
-        refreshed: bool = False,
-    ) -> T:
-        generation = self._token_generation
-        base = self._headers_no_body if data is None else self._headers_body
-        headers = {**base, "X-Request-Id": request_id}
-        # The pacer and then a concurrency slot, both before the transport starts the
-        # timeout: waiting for the rate limit or for a slot never times a request out.
+    async def _attempt(self, call: _Call[T]) -> T:
+        request = call.request
         pacer = self._pacer
-        ticket = None
-        if pacer is not None:
-            ticket = pacer.try_acquire(operation)
-            if ticket is None:
-                ticket = await pacer.acquire(operation)
+        ticket: Any = None
         status: int | None = None
         reported = None
-        now = 0.0
+        sent = False
+        if call.generation != self._auth.generation:
+            # The token was refreshed since this request was built: send the new one.
+            call.generation = self._auth.generation
+            request.headers = self._headers_for(
+                call.operation, request.body is not None, request.request_id or ""
+            )
         try:
-            slots = self._slots
-            if slots._free > 0 and not slots._waiters:
-                slots._free -= 1  # try_acquire(), inlined: this runs for every request
-            else:
-                await slots.acquire()
-            counter = CALL_ATTEMPTS.get()  # the bulk runner's per-item attempt count
-            if counter is not None:
-                counter[0] += 1
-            try:
-                response = await self._transport.send(method, url, headers, data, timeout)
-            finally:
-                slots.release()
+            async with timeout_at(call.deadline) as timer:
+                # The pacer, then a slot: both before the attempt's own timeout starts.
+                if pacer is not None:
+                    ticket = pacer.try_acquire(call.operation.name)
+                    if ticket is None:
+                        ticket = await pacer.acquire(call.operation.name)
+                slots = self._slots
+                if not slots.try_acquire():
+                    await slots.acquire()
+                try:
+                    total = call.options.timeout.total
+                    if total is not None:
+                        end = asyncio.get_running_loop().time() + total
+                        _reschedule(
+                            timer, end if call.deadline is None else min(end, call.deadline)
+                        )
+                    call.attempts += 1
+                    for hook in self.attempt_hooks:
+                        hook()
+                    sent = True
+                    response = await self._transport.send(request)
+                finally:
+                    slots.release()
+            status = response.status
             now = self._clock.monotonic()
             reported = parse_rate_limit_headers(response.raw_headers)
             if reported is not None:
-                latest = self._rate_limits.latest  # RateLimitState.update(), inlined
-                for name, entry in reported.items():
-                    latest[name] = (entry, now)
-            status = response.status
+                self._rate_limits.update(reported, now)
+        except (asyncio.TimeoutError, TimeoutError):
+            timed_out = True
+        else:
+            timed_out = False
         finally:
-            if pacer is not None:
+            if pacer is not None and ticket is not None:
                 # Always, even when cancelled: the pacer counts requests in flight.
-                pacer.release(ticket, status, reported, now if status else self._clock.monotonic())
+                pacer.release(ticket, status, reported, self._clock.monotonic())
+        if timed_out:
+            raise self._timed_out(call, sent)
+        return self._answer(call, response, reported, now)
+
+    def _timed_out(self, call: _Call[Any], sent: bool) -> RequestTimeout:
+        request = call.request
+        if sent:
+            what = f"no complete answer within the timeout ({call.options.timeout.total:g} s)"
+            if call.options.retry.deadline is not None:
+                what += f" or the call's deadline ({call.options.retry.deadline:g} s)"
+        else:
+            what = "the call's deadline passed while waiting for the rate limit or a free slot"
+        return RequestTimeout(
+            what,
+            method=request.method,
+            url=request.url,
+            request_id=request.request_id,
+            request_sent=sent,
+        )
+
+    def _answer(self, call: _Call[T], response: RawResponse, reported: Any, now: float) -> T:
+        request = call.request
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %d (%s, request id %s)",
-                method,
-                url,
-                status,
-                operation,
-                response.headers.get("X-Request-Id"),
-            )
-        if 200 <= status < 300:
-            return self._success(response, method, url, decode)
-        error = self._error(response, method, url, reported, now)
-        if status == 498 and self._refresh is not None and not refreshed:
-            await self._refresh_token(generation, error)
-            return await self._attempt(
-                method, url, data, timeout, operation, decode, request_id, refreshed=True
-            )
-        raise error
-
-    def _success(
-        self,
-        response: RawResponse,
-        method: str,
-        url: str,
-        decode: Callable[[JSONObject], T],
-    ) -> T:
-        if response.too_large:
-            raise _decode_error(
-                response, method, url, "the response body is larger than max_response_bytes"
+                request.method,
+                request.url,
+                response.status,
+                call.operation.name,
+                response.header("X-Request-Id"),
             )
         try:
-            envelope = orjson.loads(response.body)
-        except orjson.JSONDecodeError as problem:
-            raise _decode_error(
+            return read_answer(
                 response,
-                method,
-                url,
-                f"not valid JSON ({problem}): {_readable(response.body, '')!r}",
-            ) from None
-        if type(envelope) is not dict:
-            raise _decode_error(response, method, url, "expected a JSON object envelope")
-        if envelope.get("status") == "error":
-            # A success status with an error envelope: treat it as the error it says it is.
-            reported = parse_rate_limit_headers(response.raw_headers)
-            raise self._error(response, method, url, reported, self._clock.monotonic())
-        try:
-            return decode(envelope)
-        except DecodeError as error:
-            # The decoder knows where in the body; the session knows which response.
-            raise _decode_error(response, method, url, error.reason, error.path) from None
-
-    def _error(
-        self,
-        response: RawResponse,
-        method: str,
-        url: str,
-        reported: Reported | None,
-        now: float,
-    ) -> APIStatusError:
-        status = response.status
-        code: str | None = None
-        message: str | None = None
-        details: Any = None
-        try:
-            envelope = orjson.loads(response.body) if response.body else None
-        except orjson.JSONDecodeError:
-            envelope = None
-        if isinstance(envelope, dict):
-            inner = envelope.get("error")
-            if isinstance(inner, dict):
-                code = inner.get("code") if isinstance(inner.get("code"), str) else None
-                message = _text(inner.get("message"))
-                details = inner.get("details")
-            else:
-                # Nest's default body: {"statusCode": 500, "message": "Internal server error"}
-                message = _text(envelope.get("message"))
-                if isinstance(envelope.get("error"), str):
-                    code = envelope["error"]
-        if not message:
-            if response.too_large:
-                message = f"{response.reason}: the error body was too large to read"
-            else:
-                message = _readable(response.body, response.reason)
-        cls = error_for_status(status)
-        kwargs: dict[str, Any] = {
-            "status_code": status,
-            "message": message,
-            "code": code,
-            "details": details,
-            "request_id": response.headers.get("X-Request-Id"),
-            "method": method,
-            "url": url,
-            "rate_limits": to_public(reported, now),
-            # 5xx: the handler may have run (503 means the server refused to start it).
-            "may_have_been_applied": status >= 500 and status != 503,
-        }
-        if cls is RateLimitError:
-            retry_after = largest_reset(reported)
-            if retry_after is None:
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            return RateLimitError(retry_after=retry_after, **kwargs)
-        return cls(**kwargs)
-
-    async def _refresh_token(
-        self, generation: int, error: TokenExpiredError | APIStatusError
-    ) -> None:
-        """Get a new access token once, however many calls saw the old one expire.
-
-        Args:
-            generation: ``_token_generation`` when the call sent the request that got the 498.
-            error: That 498, raised (with the cause chained) when the refresh fails.
-
-        Raises:
-            TokenExpiredError: The callback raised, or returned something that is not a
-                usable token. Calls whose requests went out before that refresh share its
-                failure; calls made after it try the callback again.
-        """
-        assert self._refresh is not None
-        async with self._refresh_lock:
-            if generation != self._token_generation:
-                # A refresh ran since this call's request went out: share its outcome.
-                if self._refresh_problem is None:
-                    return
-                raise error from self._refresh_problem
-            try:
-                token = redacted(await self._refresh())
-            except Exception as problem:
-                self._refresh_done(problem)
-                raise error from problem
-            try:
-                check_str("refresh_token", token)
-            except InvalidArgumentError as unusable:
-                refused = InvalidArgumentError(
-                    "refresh_token",
-                    f"the callback returned no usable access token: {unusable.problem}",
-                )
-                self._refresh_done(refused)
-                raise error from refused
-            self._credentials = attrs.evolve(self._credentials, token=token)
-            self._build_headers()
-            self._refresh_done(None)
-
-    def _refresh_done(self, problem: BaseException | None) -> None:
-        self._token_generation += 1
-        self._refresh_problem = problem
+                method=request.method,
+                url=request.url,
+                decode=call.decode,
+                reported=reported,
+                observed_at=now,
+            )
+        except AnswerMismatch as mismatch:
+            # The connection delivered an answer meant for another request: nothing more it
+            # says can be trusted, and this request's own answer is lost.
+            response.drop_connection()
+            reason = mismatch.reason
+        raise TransportError(
+            f"the answer belongs to another request ({reason}); the connection was dropped",
+            method=request.method,
+            url=request.url,
+            request_id=request.request_id,
+            request_sent=True,
+        )
 
 
-def _capped(timeout: Timeout, policy: RetryPolicy) -> Timeout:
-    """``timeout`` with its total shortened to the policy's deadline, if that is shorter."""
-    deadline = policy.deadline
-    if deadline is not None and (timeout.total is None or timeout.total > deadline):
-        return attrs.evolve(timeout, total=deadline)
-    return timeout
-
-
-def _decode_error(
-    response: RawResponse, method: str, url: str, reason: str, path: str = "$"
-) -> DecodeError:
-    return DecodeError(
-        path,
-        reason,
-        status_code=response.status,
-        request_id=response.headers.get("X-Request-Id"),
-        method=method,
-        url=url,
-    )
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        return "; ".join(value)  # class-validator's default: a list of messages
-    return None
+def _reschedule(timer: Any, when: float) -> None:
+    """Move ``timer`` (``asyncio.Timeout`` or, on Python 3.10, ``async_timeout.Timeout``)."""
+    if sys.version_info >= (3, 11):
+        timer.reschedule(when)
+    else:  # pragma: no cover - Python 3.10
+        timer.update(when)

@@ -1,71 +1,63 @@
 """Sends one HTTP request with aiohttp and hands back status, headers and body bytes.
 
-The seam between the SDK and aiohttp: no other package module imports aiohttp (the client
-only names ``aiohttp.ClientSession`` in its signature). Every aiohttp and socket exception is
-mapped here to :class:`~calbookings_async.TransportError` or
-:class:`~calbookings_async.RequestTimeout`, with ``may_have_been_applied`` saying whether the
-server can have seen the request: false only when the connection was never established.
+The seam between the SDK and aiohttp: no other package module imports aiohttp (the client only
+names ``aiohttp.ClientSession`` in its signature). :class:`AiohttpTransport` implements the
+:class:`~calbookings_async._types.Transport` protocol; every exception aiohttp, asyncio or the
+socket raise is mapped by one table (:data:`_FAILURES`) to the SDK's ``TransportError`` family,
+saying whether the request may have reached the server.
 
-Redirects are never followed, so credentials can never be sent to another host. Bodies larger
-than the configured cap are not read into memory. URLs arrive fully percent-encoded from the
-session and are handed to aiohttp as ``yarl.URL(..., encoded=True)``, so they go out byte for
-byte: yarl's own normalisation would decode escapes such as ``%2E`` and then resolve the dot
-segments, sending a booking uid of ``..`` to ``/v2/decline``. A closed client raises
-:class:`~calbookings_async.ClientClosedError`, which is never retried.
+What this module guarantees, and how:
 
-This module imports ``_config``, ``_errors`` and ``_types``.
+* **An answer is read as the answer to the request just sent.** Writes that must not be sent
+  twice ask for a fresh connection (:attr:`RawRequest.fresh_connection`): they go out on a new
+  connection that is closed afterwards, so no answer to an earlier request can be waiting on it.
+  The pool hands out a kept-alive connection only after checking it has nothing unread and its
+  peer has not closed it (:class:`_CheckedConnector`): bytes on an idle connection are an answer
+  nobody asked for. The session checks each answer against its request (the booking's uid) and
+  drops the connection when it does not match (:meth:`RawResponse.drop_connection`).
+* **A request that provably never left is said so**: a connection that could not be made, or a
+  write refused because the connection was already closing, raises ``TransportError`` with
+  ``request_sent`` false; everything after the request may have been written says true.
+* **No credential in any traceback**: aiohttp builds the request head as bytes, and frames that
+  hold them end up in the traceback of aiohttp's exceptions. Those exceptions are never chained:
+  the SDK's error is raised outside the ``except`` block, carrying their text only.
+* **Bounded memory**: a body larger than ``max_response_bytes`` is not read into memory: a too
+  large ``Content-Length`` is refused unread, a chunked or compressed body is read in chunks and
+  refused as soon as it passes the cap, and its connection is closed with the rest unread.
+* Redirects are never followed, so credentials never reach another host. URLs go out byte for
+  byte (``yarl.URL(..., encoded=True)``): yarl would otherwise decode ``%2E`` and resolve dot
+  segments, sending a booking uid of ``..`` to ``/v2/decline``.
+
+This module imports ``_errors`` and ``_types``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import contextlib
+import select
+import ssl
+import warnings
+from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 from yarl import URL
 
-from ._config import Timeout
 from ._errors import ClientClosedError, InvalidArgumentError, RequestTimeout, TransportError
+from ._types import RawRequest, RawResponse
 
-__all__ = ["AiohttpTransport", "RawResponse", "aiohttp_version", "normalize_base_url"]
+__all__ = ["AiohttpTransport", "aiohttp_version", "normalize_base_url"]
 
 aiohttp_version = aiohttp.__version__
 
-# Idle pooled connections are dropped after this long: shorter than the usual server-side
-# keep-alive (Node's default is 5 s), so a write is rarely sent on a connection the server is
-# closing at that moment -- a race that leaves a non-repeatable request in doubt.
-_KEEPALIVE_SECONDS = 4.0
+#: Idle pooled connections are dropped after this long (aiohttp's default is 15 s). Shorter than
+#: the usual server-side keep-alive (Node's default is 5 s), so a pooled connection is rarely
+#: taken just as the server closes it; the pool's check catches the closes that did happen.
+KEEPALIVE_SECONDS = 4.0
 
-
-class RawResponse:
-    """An HTTP response as received: status, headers and the body bytes.
-
-    Attributes:
-        status: HTTP status code.
-        reason: The status line's reason phrase.
-        headers: Case-insensitive header mapping.
-        raw_headers: Header pairs as received, as bytes.
-        body: The body bytes (empty when ``too_large``).
-        too_large: The body was over the size cap and was not read.
-    """
-
-    __slots__ = ("body", "headers", "raw_headers", "reason", "status", "too_large")
-
-    def __init__(
-        self,
-        status: int,
-        reason: str,
-        headers: Mapping[str, str],
-        raw_headers: tuple[tuple[bytes, bytes], ...],
-        body: bytes,
-        too_large: bool = False,
-    ) -> None:
-        self.status = status
-        self.reason = reason
-        self.headers = headers
-        self.raw_headers = raw_headers
-        self.body = body
-        self.too_large = too_large
+#: Bytes read from a chunked or compressed body at a time.
+_CHUNK = 64 * 1024
 
 
 def normalize_base_url(value: str) -> str:
@@ -87,212 +79,329 @@ def normalize_base_url(value: str) -> str:
     return str(url).rstrip("/")
 
 
+# --- what each failure means ---------------------------------------------------------------------
+
+# (exception class, what to say, whether the request may have reached the server, is it a
+# timeout, can a new attempt help). The first row whose class matches wins, so subclasses come
+# before their bases.
+_Fate = tuple[type[BaseException], str, bool, bool, bool]
+_FAILURES: tuple[_Fate, ...] = (
+    (aiohttp.ConnectionTimeoutError, "timed out connecting to the server", False, True, True),
+    (aiohttp.ServerTimeoutError, "timed out waiting for the response", True, True, True),
+    (
+        aiohttp.ClientConnectorCertificateError,
+        "the server's TLS certificate was refused",
+        False,
+        False,
+        False,
+    ),
+    (aiohttp.ClientConnectorError, "could not connect", False, False, True),
+    # Raised by aiohttp's writer before it hands the request to a closing socket: the request
+    # (one write: the head and a small JSON body go out together) never left.
+    (
+        aiohttp.ClientConnectionResetError,
+        "the connection was closed before the request was written",
+        False,
+        False,
+        True,
+    ),
+    (aiohttp.ClientPayloadError, "the response body was cut off", True, False, True),
+    (
+        aiohttp.ServerDisconnectedError,
+        "the server closed the connection without a complete answer",
+        True,
+        False,
+        True,
+    ),
+    (aiohttp.ClientResponseError, "the server sent a malformed response", True, False, True),
+    (aiohttp.ClientError, "the connection failed", True, False, True),
+    (asyncio.TimeoutError, "timed out waiting for the response", True, True, True),
+    (OSError, "the connection failed", True, False, True),
+    (Exception, "the HTTP client failed unexpectedly", True, False, True),
+)
+
+
+def _failure(error: Exception, request: RawRequest, closed: bool) -> TransportError:
+    """The SDK's error for ``error``, carrying its text but no reference to it (or its frames)."""
+    text = _describe(error)
+    if closed:
+        return ClientClosedError(
+            "the client was closed during the request",
+            method=request.method,
+            url=request.url,
+            request_id=request.request_id,
+            request_sent=True,
+        )
+    for cls, what, sent, timed_out, retryable in _FAILURES:  # noqa: B007 - the last row matches
+        if isinstance(error, cls):
+            break
+    kind = RequestTimeout if timed_out else TransportError
+    failure = kind(
+        f"{what}: {text}",
+        method=request.method,
+        url=request.url,
+        request_id=request.request_id,
+        request_sent=sent,
+    )
+    failure.permanent = not retryable
+    return failure
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    if type(error).__name__ not in text:
+        text = f"{type(error).__name__}: {text}"
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+# --- the pool -------------------------------------------------------------------------------------
+
+
+def _is_clean(protocol: Any) -> bool:
+    """Whether a kept-alive connection may carry a new request: nothing unread, peer still there.
+
+    aiohttp's own state says whether it holds unread bytes or saw the peer close; a ``select``
+    with no wait says whether the kernel holds any (data, or the peer's close).
+    """
+    if protocol is None or protocol.should_close or not protocol.is_connected():
+        return False
+    transport = protocol.transport
+    sock = None if transport is None else transport.get_extra_info("socket")
+    if sock is None:
+        return transport is not None
+    try:
+        readable, _writable, _errors = select.select((sock,), (), (), 0)
+    except (OSError, ValueError):
+        return False
+    return not readable
+
+
+class _CheckedConnector(aiohttp.TCPConnector):
+    """A pool that never hands out a connection with unread bytes or a closed peer."""
+
+    async def connect(self, *args: Any, **kwargs: Any) -> aiohttp.connector.Connection:
+        # A fresh connection may be refused too (a server that talks before it is asked); try a
+        # few, then let the request go on the last one and its answer be checked.
+        for _ in range(4):
+            connection = await super().connect(*args, **kwargs)
+            if _is_clean(connection.protocol):
+                return connection
+            connection.close()  # closed, not returned to the pool
+        return await super().connect(*args, **kwargs)
+
+
+# --- the transport --------------------------------------------------------------------------------
+
+
 class AiohttpTransport:
-    """Sends requests through one aiohttp connection pool.
+    """Sends requests through aiohttp: a checked pool, and fresh connections for unsafe writes.
 
     Args:
-        session: A caller-owned ``aiohttp.ClientSession`` to use (never closed here), or
-            ``None`` to create one (with its own pool of ``pool_size`` connections) on first
-            use.
-        pool_size: Connections in the owned pool. The session's concurrency limit is never
-            larger, so a request never waits for a connection once its timeout has started.
+        session: A caller-owned ``aiohttp.ClientSession`` to use (never closed here), or ``None``
+            to create one pool of ``pool_size`` connections on first use (and one for fresh
+            connections). A caller-owned session is used as it is, for every request: its pool
+            is not checked, and it gives no fresh connections.
+        pool_size: Connections in the owned pool.
         max_response_bytes: Bodies larger than this are not read.
+        proxy: The proxy URL to send every request through, or ``None``.
+        ssl: The TLS context, or ``True`` for aiohttp's default, or ``False`` to skip
+            verification (the client allows that on loopback hosts only).
+        keepalive: Seconds an idle pooled connection is kept.
     """
 
     def __init__(
         self,
         *,
-        session: aiohttp.ClientSession | None,
-        pool_size: int,
-        max_response_bytes: int,
+        session: aiohttp.ClientSession | None = None,
+        pool_size: int = 100,
+        max_response_bytes: int = 2 * 1024 * 1024,
+        proxy: str | None = None,
+        ssl: ssl.SSLContext | bool = True,
+        keepalive: float = KEEPALIVE_SECONDS,
     ) -> None:
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise InvalidArgumentError(
                 "session", f"expected an aiohttp.ClientSession, got {type(session).__name__}"
             )
-        self._session = session
-        self._owns_session = session is None
+        self._pooled = session
+        self._fresh: aiohttp.ClientSession | None = None
+        self._owns_sessions = session is None
         self._pool_size = pool_size
         self._max_bytes = max_response_bytes
-        self._timeouts: dict[Timeout, aiohttp.ClientTimeout] = {}
-        # The last Timeout seen and its aiohttp form: nearly every call passes the same object,
-        # and an identity check is cheaper than hashing it.
-        self._last_timeout: tuple[Timeout, aiohttp.ClientTimeout] | None = None
+        self._proxy = proxy
+        self._ssl = ssl
+        self._keepalive = keepalive
+        self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
         self._closed = False
+
+    def __repr__(self) -> str:
+        return f"AiohttpTransport(pool_size={self._pool_size}, proxy={self._proxy is not None})"
 
     @property
     def closed(self) -> bool:
         """Whether :meth:`aclose` has been called."""
         return self._closed
 
-    def _get_session(self) -> aiohttp.ClientSession:
-        session = self._session
-        if session is None:
-            session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(
+    @property
+    def max_response_bytes(self) -> int:
+        """The largest body read into memory."""
+        return self._max_bytes
+
+    def _session_for(self, request: RawRequest) -> aiohttp.ClientSession:
+        if not self._owns_sessions:
+            assert self._pooled is not None
+            return self._pooled
+        if request.fresh_connection:
+            if self._fresh is None:
+                self._fresh = self._new_session(
+                    aiohttp.TCPConnector(limit=self._pool_size, force_close=True, ssl=self._ssl)
+                )
+            return self._fresh
+        if self._pooled is None:
+            self._pooled = self._new_session(
+                _CheckedConnector(
                     limit=self._pool_size,
                     limit_per_host=0,
-                    keepalive_timeout=_KEEPALIVE_SECONDS,
-                ),
-                raise_for_status=False,
+                    keepalive_timeout=self._keepalive,
+                    ssl=self._ssl,
+                )
             )
-            self._session = session
-        return session
+        return self._pooled
 
-    def _client_timeout(self, timeout: Timeout) -> aiohttp.ClientTimeout:
-        last = self._last_timeout
-        if last is not None and last[0] is timeout:
-            return last[1]
-        cached = self._timeouts.get(timeout)
-        if cached is None:
-            cached = aiohttp.ClientTimeout(
-                total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
-            )
-            if len(self._timeouts) < 64:  # deadline-capped timeouts vary; keep the cache small
-                self._timeouts[timeout] = cached
-        self._last_timeout = (timeout, cached)
-        return cached
+    @staticmethod
+    def _new_session(connector: aiohttp.BaseConnector) -> aiohttp.ClientSession:
+        # trust_env stays off: the client resolves proxies itself, once (aiohttp's would read
+        # ~/.netrc in a thread on every request and refuse our Authorization header beside it).
+        return aiohttp.ClientSession(connector=connector, raise_for_status=False)
 
-    async def send(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        timeout: Timeout,
-    ) -> RawResponse:
+    def _client_timeout(self, request: RawRequest) -> aiohttp.ClientTimeout:
+        # No total here: the session bounds each attempt (and the whole call) with its own timer.
+        key = (request.connect_timeout, request.read_timeout)
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            timeout = aiohttp.ClientTimeout(total=None, sock_connect=key[0], sock_read=key[1])
+            if len(self._timeouts) < 16:
+                self._timeouts[key] = timeout
+        return timeout
+
+    async def send(self, request: RawRequest) -> RawResponse:
         """Send one request and read the whole response.
-
-        Args:
-            method: HTTP method.
-            url: Absolute, fully percent-encoded URL.
-            headers: Request headers.
-            body: Request body bytes, or ``None``.
-            timeout: Limits for this attempt.
 
         Returns:
             The response, whatever its status.
 
         Raises:
-            TransportError: No complete response was received.
-            RequestTimeout: The timeout expired first.
+            TransportError: No complete response was received (``request_sent`` says whether
+                the request may have reached the server).
+            RequestTimeout: aiohttp's connect or read timeout expired first.
             ClientClosedError: The client, or the caller's session, is (or got) closed.
         """
         if self._closed:
-            raise ClientClosedError(
-                "the client is closed",
-                method=method,
-                url=url,
-                request_id=headers.get("X-Request-Id"),
+            raise self._closed_error(
+                request,
+                "this CalBookings client is closed (aclose() was called, or its `async with` "
+                "block ended); a closed client cannot be reopened: create a new CalBookings",
+                sent=False,
             )
-        session = self._session
-        if session is None:
-            session = self._get_session()
-        last = self._last_timeout  # the usual case: the same Timeout object as last time
-        if last is not None and last[0] is timeout:
-            client_timeout = last[1]
-        else:
-            client_timeout = self._client_timeout(timeout)
+        session = self._session_for(request)
+        if session.closed:
+            raise self._closed_error(
+                request, "the aiohttp.ClientSession given to the client is closed", sent=False
+            )
+        failure: TransportError
         try:
-            async with session.request(
-                method,
-                URL(url, encoded=True),
-                data=body,
-                headers=headers,
-                allow_redirects=False,
-                timeout=client_timeout,
-            ) as response:
-                length = response.content_length
-                encoded = "Content-Encoding" in response.headers
-                if length is not None and length > self._max_bytes:
-                    payload, too_large = b"", True
-                elif length is not None and not encoded:
-                    payload, too_large = await response.read(), False
-                else:
-                    payload, too_large = await self._read_capped(response)
-                return RawResponse(
-                    response.status,
-                    response.reason or "",
-                    response.headers,
-                    response.raw_headers,
-                    payload,
-                    too_large,
-                )
-        except aiohttp.ConnectionTimeoutError:
-            raise RequestTimeout(
-                "timed out connecting to the server",
-                method=method,
-                url=url,
-                request_id=headers.get("X-Request-Id"),
-            ) from None
-        except asyncio.TimeoutError:
-            raise RequestTimeout(
-                "timed out waiting for the response",
-                method=method,
-                url=url,
-                request_id=headers.get("X-Request-Id"),
-                may_have_been_applied=True,
-            ) from None
-        except aiohttp.ClientConnectorError as error:
-            raise TransportError(
-                f"could not connect: {_describe(error)}",
-                method=method,
-                url=url,
-                request_id=headers.get("X-Request-Id"),
-            ) from error
-        except aiohttp.ClientPayloadError as error:
-            raise TransportError(
-                f"the response body was cut off: {_describe(error)}",
-                method=method,
-                url=url,
-                request_id=headers.get("X-Request-Id"),
-                may_have_been_applied=True,
-            ) from error
-        except (aiohttp.ClientError, OSError) as error:
-            if self._closed or session.closed:
-                raise ClientClosedError(
-                    "the client was closed during the request",
-                    method=method,
-                    url=url,
-                    request_id=headers.get("X-Request-Id"),
-                    may_have_been_applied=True,
-                ) from error
-            raise TransportError(
-                f"the connection failed: {_describe(error)}",
-                method=method,
-                url=url,
-                request_id=headers.get("X-Request-Id"),
-                may_have_been_applied=True,
-            ) from error
-        except RuntimeError:
-            if not session.closed:
-                raise
-            # aiohttp refuses to use a closed session before sending anything.
-            raise ClientClosedError(
-                "the aiohttp.ClientSession given to the client is closed",
-                method=method,
-                url=url,
-                request_id=headers.get("X-Request-Id"),
-            ) from None
+            return await self._exchange(session, request)
+        except Exception as error:  # every failure, mapped by one table
+            failure = _failure(error, request, self._closed or session.closed)
+        # Raised outside the except block: aiohttp's exception (whose frames hold the request
+        # head, credentials included, as bytes) is neither the cause nor the context.
+        raise failure
 
-    async def _read_capped(self, response: aiohttp.ClientResponse) -> tuple[bytes, bool]:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.content.iter_any():
-            size += len(chunk)
-            if size > self._max_bytes:
-                return b"", True
-            chunks.append(chunk)
-        return b"".join(chunks), False
+    async def _exchange(self, session: aiohttp.ClientSession, request: RawRequest) -> RawResponse:
+        async with session.request(
+            request.method,
+            URL(request.url, encoded=True),
+            data=request.body,
+            headers=request.headers,
+            allow_redirects=False,
+            timeout=self._client_timeout(request),
+            proxy=self._proxy,
+        ) as response:
+            connection = response.connection
+            protocol = None if connection is None else connection.protocol
+            body, too_large = await self._read_body(response)
+            return RawResponse(
+                response.status,
+                response.reason or "",
+                response.raw_headers,
+                body,
+                too_large=too_large,
+                drop_connection=None if protocol is None else _dropper(protocol),
+            )
+
+    async def _read_body(self, response: aiohttp.ClientResponse) -> tuple[bytes, int | None]:
+        """The body, or ``(b"", size)`` when it is larger than the cap (the rest left unread)."""
+        cap = self._max_bytes
+        length = response.content_length
+        if length is not None and length > cap:
+            response.close()  # the body stays unread and the connection goes
+            return b"", length
+        if length is not None and "Content-Encoding" not in response.headers:
+            return await response.read(), None
+        buffer = bytearray()
+        async for chunk in response.content.iter_chunked(_CHUNK):
+            if len(buffer) + len(chunk) > cap:
+                response.close()
+                return b"", len(buffer) + len(chunk)
+            buffer += chunk
+        return bytes(buffer), None
+
+    def _closed_error(self, request: RawRequest, message: str, *, sent: bool) -> ClientClosedError:
+        return ClientClosedError(
+            message,
+            method=request.method,
+            url=request.url,
+            request_id=request.request_id,
+            request_sent=sent,
+        )
 
     async def aclose(self) -> None:
-        """Close the owned session and its pool (a caller-owned session is left open)."""
+        """Close the owned sessions and their pools (a caller-owned session is left open)."""
         self._closed = True
-        session, self._session = self._session, None
-        if session is not None and self._owns_session:
-            await session.close()
+        sessions = (self._pooled, self._fresh) if self._owns_sessions else ()
+        self._pooled = self._fresh = None
+        for session in sessions:
+            if session is not None:
+                await session.close()
+
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        # A client never closed: say so in the SDK's words, and close the pools here so that
+        # aiohttp does not add its own warning about objects the caller never made.
+        sessions = [s for s in (self._pooled, self._fresh) if s is not None and not s.closed]
+        if self._closed or not self._owns_sessions or not sessions:
+            return
+        _warn(
+            "CalBookings was never closed: use `async with CalBookings(...) as cal:` or "
+            "`await cal.aclose()` when done, so its connections are released",
+            ResourceWarning,
+            source=self,
+        )
+        for session in sessions:
+            connector = session.connector
+            session.detach()
+            if connector is not None:
+                # The synchronous part of close(): no loop may run now (a closed loop cannot
+                # close transports any more, hence the suppress).
+                with contextlib.suppress(Exception):
+                    connector._close()
 
 
-def _describe(error: BaseException) -> str:
-    text = str(error) or type(error).__name__
-    return text if len(text) <= 300 else text[:297] + "..."
+def _dropper(protocol: Any) -> Callable[[], None]:
+    def drop() -> None:
+        # Closed at once: whatever arrives on it next belongs to no request of ours. (Should a
+        # safe request have taken it from the pool meanwhile, that request fails and is retried;
+        # unsafe writes never use the pool.)
+        protocol.force_close()
+        protocol.close()
+
+    return drop

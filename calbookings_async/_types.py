@@ -22,11 +22,14 @@ __all__ = [
     "JSONObject",
     "Operation",
     "Query",
+    "RawRequest",
+    "RawResponse",
     "Redacted",
     "Requester",
     "RouteLimit",
     "Safety",
     "SystemClock",
+    "Transport",
     "redacted",
     "waits",
     "waits_disabled",
@@ -182,6 +185,135 @@ class Operation:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "idempotent", self.safety is not Safety.UNSAFE)
+
+
+class RawRequest:
+    """One HTTP request as the session hands it to the transport.
+
+    Attributes:
+        method: The HTTP method, in upper case.
+        url: The absolute URL, fully percent-encoded (sent byte for byte).
+        headers: The request headers. Credentials in them are :class:`Redacted` strings.
+        body: The body bytes, or ``None`` for no body.
+        fresh_connection: Send it on a new connection that is closed afterwards, never on one
+            that sat idle in the pool (for writes that must not be sent twice: on a fresh
+            connection no answer to an earlier request can be mistaken for this one's).
+        connect_timeout: Seconds to establish the connection, or ``None``.
+        read_timeout: Longest gap between two chunks of the response, or ``None``.
+        operation: The operation's name, for the transport's own diagnostics.
+        request_id: The ``X-Request-Id`` sent, for errors.
+    """
+
+    __slots__ = (
+        "body",
+        "connect_timeout",
+        "fresh_connection",
+        "headers",
+        "method",
+        "operation",
+        "read_timeout",
+        "request_id",
+        "url",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None = None,
+        *,
+        fresh_connection: bool = False,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+        operation: str = "",
+        request_id: str | None = None,
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.fresh_connection = fresh_connection
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.operation = operation
+        self.request_id = request_id
+
+    def __repr__(self) -> str:
+        # Never the headers: they carry the credential.
+        return f"RawRequest({self.method} {self.url})"
+
+
+class RawResponse:
+    """An HTTP response as received: status, headers and the body bytes.
+
+    Attributes:
+        status: The HTTP status code.
+        reason: The status line's reason phrase.
+        raw_headers: The header pairs as received, as bytes, in order.
+        body: The body bytes (empty when the body was refused as too large).
+        too_large: The body's size in bytes when it was larger than the client accepts and was
+            not read (as far as it was read, or as its ``Content-Length`` said), else ``None``.
+    """
+
+    __slots__ = ("_drop", "body", "raw_headers", "reason", "status", "too_large")
+
+    def __init__(
+        self,
+        status: int,
+        reason: str = "",
+        raw_headers: Sequence[tuple[bytes, bytes]] = (),
+        body: bytes = b"",
+        *,
+        too_large: int | None = None,
+        drop_connection: Callable[[], None] | None = None,
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.raw_headers = raw_headers
+        self.body = body
+        self.too_large = too_large
+        self._drop = drop_connection
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (any letter case), or ``None``."""
+        wanted = name.lower().encode("latin-1")
+        for key, value in self.raw_headers:
+            if key.lower() == wanted:
+                return value.decode("latin-1")
+        return None
+
+    def drop_connection(self) -> None:
+        """Close the connection this response came on, so that nothing else is read from it."""
+        drop, self._drop = self._drop, None
+        if drop is not None:
+            drop()
+
+    def __repr__(self) -> str:
+        return f"RawResponse({self.status}, {len(self.body)} bytes)"
+
+
+class Transport(Protocol):
+    """Sends one HTTP request and reads the whole response: the seam below the session.
+
+    ``AiohttpTransport`` is the SDK's; ``calbookings_async.testing.MockTransport`` answers from a
+    function, for unit tests. :meth:`send` raises only the SDK's ``TransportError`` family:
+    ``TransportError`` (``may_have_been_applied`` false when the request provably never left,
+    true when it may have reached the server), ``RequestTimeout`` and ``ClientClosedError``.
+    """
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`aclose` has been called."""
+        ...
+
+    async def send(self, request: RawRequest) -> RawResponse:
+        """Send ``request`` and return the complete response, whatever its status."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the connections; later sends raise ``ClientClosedError``."""
+        ...
 
 
 class Requester(Protocol):

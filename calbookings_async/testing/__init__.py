@@ -22,6 +22,7 @@ from .._types import waits, waits_disabled
 from ._cli import main
 from ._faults import FaultInjector, FaultKind, FaultRule
 from ._ledger import UNSAFE_OPERATIONS, Ledger, LedgerEntry
+from ._mock import Handler, MockTransport, json_response
 from ._ratelimit import (
     DEFAULT_ACCESS_TOKEN_LIMIT,
     DEFAULT_ANONYMOUS_LIMIT,
@@ -49,12 +50,15 @@ __all__ = [
     "FaultInjector",
     "FaultKind",
     "FaultRule",
+    "Handler",
     "Ledger",
     "LedgerEntry",
+    "MockTransport",
     "RateLimit",
     "Recurrence",
     "SeedSummary",
     "Throttler",
+    "json_response",
     "main",
     "pagination",
     "waits",
