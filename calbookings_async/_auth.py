@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable, Mapping
+import os
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 import attrs
@@ -85,17 +86,15 @@ def credentials_from(
     access_token: str | None,
     client_id: str | None,
     secret_key: str | None,
-    environ: Mapping[str, str],
 ) -> Credentials:
     """Check the credentials a caller gave and return them.
 
     Args:
-        api_key: A Cal.com API key, or ``None`` to read ``CAL_API_KEY`` from ``environ`` when no
-            other kind is given.
+        api_key: A Cal.com API key, or ``None`` to read the ``CAL_API_KEY`` environment
+            variable when no other kind is given.
         access_token: A managed user's access token.
         client_id: A platform OAuth client's id; needs ``secret_key``.
         secret_key: That client's secret.
-        environ: Where ``CAL_API_KEY`` is read from.
 
     Raises:
         InvalidArgumentError: None given, more than one kind, or a malformed value (the value
@@ -131,7 +130,8 @@ def credentials_from(
         _check_secret("access_token", access_token)
         return Credentials(kind="access_token", token=access_token)
     if api_key is None:
-        api_key = redacted(environ.get("CAL_API_KEY"))
+        # Read in place: no frame holds os.environ (CAL_API_KEY is in it) as a local.
+        api_key = redacted(os.environ.get("CAL_API_KEY"))
         if api_key is None:
             raise InvalidArgumentError(
                 "api_key",
@@ -240,4 +240,5 @@ class Auth:
         self._problem = problem
 
     def __repr__(self) -> str:
-        return f"Auth({self.credentials!r})"
+        # Safe on a half-built object too (a traceback rendering __init__'s locals calls it).
+        return f"Auth({getattr(self, 'credentials', None)!r})"

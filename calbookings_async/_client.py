@@ -44,7 +44,16 @@ from ._organizations import Organizations
 from ._pacing import AdaptivePacer, Pacer, default_pacer
 from ._session import CallOptions, Session
 from ._transport import AiohttpTransport, aiohttp_version, normalize_base_url
-from ._types import Clock, JSONObject, Operation, Query, SystemClock, Transport
+from ._types import (
+    CALL_ATTEMPTS,
+    Clock,
+    JSONObject,
+    Operation,
+    Query,
+    SystemClock,
+    Transport,
+    redacted,
+)
 from ._validate import check_clock, check_int, check_str
 
 if TYPE_CHECKING:
@@ -127,9 +136,18 @@ def _check_base_url(base_url: Any, argument: str = "base_url") -> str:
         raise InvalidArgumentError(argument, error.problem) from None
 
 
-def _setup_logging(environ: Mapping[str, str]) -> None:
+def _env(name: str) -> str | None:
+    """An environment variable, upper or lower case (``HTTPS_PROXY`` or ``https_proxy``).
+
+    Read where used: no frame keeps ``os.environ`` as a local, so a traceback rendered with its
+    locals never shows the environment (``CAL_API_KEY`` is in it).
+    """
+    return os.environ.get(name) or os.environ.get(name.lower()) or None
+
+
+def _setup_logging() -> None:
     """``CAL_LOG=debug|info``: the SDK's log lines go to stderr at that level (set up once)."""
-    value = environ.get("CAL_LOG", "").strip().lower()
+    value = (_env("CAL_LOG") or "").strip().lower()
     if not value:
         return
     level = _LOG_LEVELS.get(value)
@@ -144,7 +162,7 @@ def _setup_logging(environ: Mapping[str, str]) -> None:
     logger.setLevel(level)
 
 
-def _proxy_for(base_url: str, environ: Mapping[str, str], trust_env: bool) -> str | None:
+def _proxy_for(base_url: str, trust_env: bool) -> str | None:
     """The proxy for ``base_url`` from ``HTTPS_PROXY``/``ALL_PROXY`` unless ``NO_PROXY`` says no.
 
     Plain http (loopback only) never goes through a proxy: the credential would cross to it in
@@ -153,14 +171,9 @@ def _proxy_for(base_url: str, environ: Mapping[str, str], trust_env: bool) -> st
     parts = urlsplit(base_url)
     if not trust_env or parts.scheme != "https":
         return None
-    proxies = {
-        key.lower()[: -len("_proxy")]: value
-        for key, value in environ.items()
-        if key.lower() in ("https_proxy", "all_proxy") and value
-    }
-    name = "HTTPS_PROXY" if "https" in proxies else "ALL_PROXY"
-    proxy = proxies.get("https") or proxies.get("all")
-    if proxy is None or _bypassed(parts.hostname or "", environ):
+    name = "HTTPS_PROXY" if _env("HTTPS_PROXY") else "ALL_PROXY"
+    proxy = _env("HTTPS_PROXY") or _env("ALL_PROXY")
+    if proxy is None or _bypassed(parts.hostname or ""):
         return None
     proxy_parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
     if proxy_parts.scheme not in ("http", "https") or not proxy_parts.hostname:
@@ -168,11 +181,11 @@ def _proxy_for(base_url: str, environ: Mapping[str, str], trust_env: bool) -> st
     return proxy_parts.geturl()
 
 
-def _bypassed(host: str, environ: Mapping[str, str]) -> bool:
+def _bypassed(host: str) -> bool:
     """Whether ``NO_PROXY`` (comma-separated hosts, ``.domain`` suffixes, IP networks, ``*``)
     names ``host``."""
     host = host.lower().strip("[]")
-    for raw in environ.get("NO_PROXY", environ.get("no_proxy", "")).split(","):
+    for raw in (_env("NO_PROXY") or "").split(","):
         entry = raw.strip().lower()
         if entry == "*":
             return True
@@ -193,9 +206,7 @@ def _bypassed(host: str, environ: Mapping[str, str]) -> bool:
     return False
 
 
-def _ssl_for(
-    base_url: str, ssl: Any, environ: Mapping[str, str], trust_env: bool
-) -> ssl_module.SSLContext | bool:
+def _ssl_for(base_url: str, ssl: Any, trust_env: bool) -> ssl_module.SSLContext | bool:
     """The TLS context: the caller's, or one from ``SSL_CERT_FILE``/``SSL_CERT_DIR``, or default."""
     if isinstance(ssl, ssl_module.SSLContext):
         return ssl
@@ -209,8 +220,8 @@ def _ssl_for(
         raise InvalidArgumentError(
             "ssl", f"expected an ssl.SSLContext, True or False, got {type(ssl).__name__}"
         )
-    cafile = environ.get("SSL_CERT_FILE") if trust_env else None
-    capath = environ.get("SSL_CERT_DIR") if trust_env else None
+    cafile = _env("SSL_CERT_FILE") if trust_env else None
+    capath = _env("SSL_CERT_DIR") if trust_env else None
     if not cafile and not capath:
         return True
     try:
@@ -256,15 +267,14 @@ def _transport(
     max_response_bytes: int,
     ssl: Any,
     trust_env: bool,
-    environ: Mapping[str, str],
 ) -> Transport:
     if transport is None:
         return AiohttpTransport(
             session=session,
             pool_size=max_concurrency,
             max_response_bytes=max_response_bytes,
-            proxy=_proxy_for(base_url, environ, trust_env),
-            ssl=_ssl_for(base_url, ssl, environ, trust_env),
+            proxy=_proxy_for(base_url, trust_env),
+            ssl=_ssl_for(base_url, ssl, trust_env),
         )
     if session is not None:
         raise InvalidArgumentError("session", "give a transport or a session, not both")
@@ -274,6 +284,12 @@ def _transport(
             f"expected a Transport (with send and aclose), got {type(transport).__name__}",
         )
     return cast(Transport, transport)
+
+
+def _count_call_attempt() -> None:
+    counter = CALL_ATTEMPTS.get()  # the bulk runner's per-item attempt count
+    if counter is not None:
+        counter[0] += 1
 
 
 class CalBookings:
@@ -341,17 +357,18 @@ class CalBookings:
         trust_env: bool = True,
         ssl: ssl_module.SSLContext | bool | None = None,
     ) -> None:
-        environ = os.environ
-        _setup_logging(environ)
+        # Wrapped first, so that no traceback's locals can show them (see Redacted).
+        api_key, access_token = redacted(api_key), redacted(access_token)
+        secret_key = redacted(secret_key)
+        _setup_logging()
         credentials = credentials_from(
             api_key=api_key,
             access_token=access_token,
             client_id=client_id,
             secret_key=secret_key,
-            environ=environ,
         )
         if base_url is None:
-            url = _check_base_url(environ.get("CAL_BASE_URL") or DEFAULT_BASE_URL, "CAL_BASE_URL")
+            url = _check_base_url(_env("CAL_BASE_URL") or DEFAULT_BASE_URL, "CAL_BASE_URL")
         else:
             url = _check_base_url(base_url)
         options = CallOptions(retry=_check_retry(retry), timeout=Timeout.of(timeout))
@@ -368,7 +385,6 @@ class CalBookings:
             max_response_bytes=max_response_bytes,
             ssl=ssl,
             trust_env=trust_env,
-            environ=environ,
         )
         session_layer = Session(
             transport=sender,
@@ -379,6 +395,7 @@ class CalBookings:
             pacer=pacer,
             http_client=f"aiohttp {aiohttp_version}",
         )
+        session_layer.attempt_hooks.append(_count_call_attempt)
         self._attach(_Core(session_layer, pacer, credentials.kind), options)
 
     def _attach(self, core: _Core, options: CallOptions) -> None:

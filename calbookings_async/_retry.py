@@ -174,9 +174,7 @@ class RetryBudget:
         self._rng = rng
         self._retrying = tenacity.AsyncRetrying(
             retry=tenacity.retry_always,  # the table has decided before the budget is asked
-            stop=tenacity.stop_any(
-                tenacity.stop_after_attempt(policy.attempts), self._past_a_limit
-            ),
+            stop=self._stop,
             wait=self._wait,
             retry_error_callback=_stopped,
             reraise=True,
@@ -227,8 +225,10 @@ class RetryBudget:
         assert error is not None  # the budget is asked only after a failed attempt
         return compute_wait(error, state.attempt_number, self._policy, self._rng)
 
-    def _past_a_limit(self, state: tenacity.RetryCallState) -> bool:
-        """Stop when the coming wait would break the rate-limit cap or the deadline."""
+    def _stop(self, state: tenacity.RetryCallState) -> bool:
+        """Stop when the attempts are used up, or the coming wait would break a limit."""
+        if state.attempt_number >= self._policy.attempts:
+            return True
         error = state.outcome.exception() if state.outcome else None
         # The cap applies to the server's reset, not to reset + jitter: the random jitter must
         # not decide whether a 429 is waited out or raised.

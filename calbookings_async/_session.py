@@ -235,7 +235,9 @@ class Session:
         try:
             return await self._attempt(call)
         except CalError as error:
-            return await self._recover(call, error)
+            failure = error
+        # Outside the except block: a retry's error never carries the first one as its context.
+        return await self._recover(call, failure)
 
     def _call(
         self,
@@ -396,11 +398,15 @@ class Session:
     def _timed_out(self, call: _Call[Any], sent: bool) -> RequestTimeout:
         request = call.request
         if sent:
-            what = f"no complete answer within the timeout ({call.options.timeout.total:g} s)"
+            what = "timed out: no complete answer within the timeout"
+            if call.options.timeout.total is not None:
+                what += f" ({call.options.timeout.total:g} s)"
             if call.options.retry.deadline is not None:
                 what += f" or the call's deadline ({call.options.retry.deadline:g} s)"
         else:
-            what = "the call's deadline passed while waiting for the rate limit or a free slot"
+            what = (
+                "timed out: the call's deadline passed while waiting for the rate limit or a slot"
+            )
         return RequestTimeout(
             what,
             method=request.method,

@@ -2,8 +2,8 @@
 
 A counting semaphore whose uncontended acquire never suspends the caller. ``asyncio.Semaphore``
 is a coroutine even when a slot is free; on the request hot path
-:meth:`ConcurrencySlots.try_acquire` saves that. A released slot is handed straight to the longest waiter, so waiters are served in
-the order they came.
+:meth:`ConcurrencySlots.try_acquire` saves that. A released slot is handed straight to the
+longest waiter, so waiters are served in the order they came.
 
 This module imports nothing from the package.
 """

@@ -377,8 +377,10 @@ class AiohttpTransport:
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
         # A client never closed: say so in the SDK's words, and close the pools here so that
         # aiohttp does not add its own warning about objects the caller never made.
+        if getattr(self, "_closed", True) or not self._owns_sessions:
+            return  # closed, caller-owned, or never fully built
         sessions = [s for s in (self._pooled, self._fresh) if s is not None and not s.closed]
-        if self._closed or not self._owns_sessions or not sessions:
+        if not sessions:
             return
         _warn(
             "CalBookings was never closed: use `async with CalBookings(...) as cal:` or "

@@ -225,7 +225,6 @@ def test_plain_http_is_refused_unless_loopback(url: str) -> None:
         "https://[::1",
         "http://[::1",
         42,
-        None,
     ],
 )
 def test_bad_base_urls(url: Any) -> None:
@@ -362,12 +361,12 @@ async def test_with_options_shares_the_pool_and_state(
     loopback_server.default = Reply(headers={"X-RateLimit-Remaining-Default": "9"})
     cal = make_client()
     view = cal.with_options(timeout=5.0, retry=RetryPolicy(attempts=2))
-    assert view._session is cal._session
+    assert view._core is cal._core
     await view.bookings.decline("u1")
     assert cal.rate_limits["default"].remaining == 9
-    pool = cal._session._transport._session
+    pool = cal._core.session._transport._pooled
     await cal.bookings.decline("u1")
-    assert cal._session._transport._session is pool
+    assert cal._core.session._transport._pooled is pool
     assert view.base_url == cal.base_url
     await view.aclose()
     assert cal.closed
@@ -453,7 +452,7 @@ async def test_slots_are_free_again_after_failures(
         *(cal.bookings.decline(f"u{n}") for n in range(6)), return_exceptions=True
     )
     assert all(isinstance(result, ServerError) for result in results)
-    assert cal._session._slots.free == 2
+    assert cal._core.session.slots.free == 2
 
 
 async def test_slots_serve_waiters_in_order() -> None:
@@ -548,7 +547,7 @@ async def test_cancelling_requests_waiting_for_a_slot_leaks_nothing(
     loopback_server.gate.set()
     results = await asyncio.gather(*tasks, return_exceptions=True)
     assert all(isinstance(result, asyncio.CancelledError) for result in results[2:])
-    assert cal._session._slots.free == 2
+    assert cal._core.session.slots.free == 2
     assert loopback_server.count == 2
 
 

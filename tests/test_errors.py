@@ -402,7 +402,7 @@ def test_decode_and_transport_error_text() -> None:
         "the connection failed",
         method="GET",
         url="https://x/v2/bookings",
-        may_have_been_applied=True,
+        request_sent=True,
     )
     assert str(transport).startswith("the connection failed (GET https://x/v2/bookings)")
     assert "read the state back" in str(transport)
@@ -425,7 +425,7 @@ def _every_error() -> list[CalError]:
     errors: list[CalError] = [
         InvalidArgumentError("booking_uid", "must not be empty"),
         TransportError("could not connect", method="POST", url="https://x/y"),
-        RequestTimeout("timed out", method="GET", url="https://x/y", may_have_been_applied=True),
+        RequestTimeout("timed out", method="GET", url="https://x/y", request_sent=True),
         ClientClosedError("the client is closed", method="GET", url="https://x/y"),
         APIStatusError(status_code=418, **common),
         RateLimitError(status_code=429, retry_after=30.0, **common),

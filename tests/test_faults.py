@@ -364,16 +364,15 @@ def _footprint(cal: CalBookings) -> dict[str, int]:
             and not module.startswith("calbookings_async.testing")
         ) or module in ("aiohttp.client_reqrep", "aiohttp.client_proto"):
             census[f"{module}.{type(obj).__qualname__}"] += 1
-    session: Any = cal._session
+    session: Any = cal._core.session
     pacer: Any = cal.pacer
     census["pacer windows"] = len(pacer._windows)
     census["pacer routes"] = len(pacer._routes) + len(pacer._route_names)
     census["rate limits reported"] = len(session._rate_limits.latest)
-    census["resolved options"] = len(session._resolved)
     census["transport timeouts"] = len(session._transport._timeouts)
     census["header names cached"] = len(_ratelimit._NAME_CACHE)
-    census["slots waiting"] = len(session._slots._waiters)
-    census["slots taken"] = session._max_concurrency - session._slots.free
+    census["slots waiting"] = session.slots.waiting
+    census["slots taken"] = session.slots.size - session.slots.free
     census["pacer in flight"] = sum(window.in_flight for window in pacer._windows.values())
     return dict(census)
 

@@ -47,7 +47,6 @@ from calbookings_async import (
     _types,
 )
 from calbookings_async._retry import RETRY_TABLE, Failure, classify, compute_wait, should_retry
-from calbookings_async._session import RequestOptions
 from calbookings_async._types import Operation, Safety
 
 MakeClient = Callable[..., CalBookings]
@@ -134,8 +133,8 @@ def test_table_row(kind: Failure, safe: bool, retried: bool) -> None:
     [
         (TransportError("refused"), Failure.CONNECT),
         (RequestTimeout("connect timed out"), Failure.CONNECT),
-        (TransportError("dropped", may_have_been_applied=True), Failure.SENT_NO_RESPONSE),
-        (RequestTimeout("read timed out", may_have_been_applied=True), Failure.TIMEOUT),
+        (TransportError("dropped", request_sent=True), Failure.SENT_NO_RESPONSE),
+        (RequestTimeout("read timed out", request_sent=True), Failure.TIMEOUT),
         (RateLimitError(status_code=429, message="slow down"), Failure.RATE_LIMITED),
         (APIStatusError(status_code=408, message="x"), Failure.SERVER_ERROR),
         (ServerError(status_code=500, message="x"), Failure.SERVER_ERROR),
@@ -390,8 +389,9 @@ async def test_per_call_options_override_the_client_policy(
 ) -> None:
     loopback_server.default = Reply(status=503)
     cal = make_client(retry=POLICY)
+    view = cal.with_options(retry=RetryPolicy(attempts=2, retry_unsafe=True))
     with pytest.raises(ServerError):
-        await cal._session.request(
+        await view.bookings._requester.request(
             Operation(
                 name="test.create",
                 method="POST",
@@ -402,7 +402,6 @@ async def test_per_call_options_override_the_client_policy(
             "/v2/bookings",
             body={},
             decode=lambda envelope: envelope,
-            options=RequestOptions(retry=RetryPolicy(attempts=2, retry_unsafe=True)),
         )
     assert loopback_server.count == 2
 
@@ -916,4 +915,4 @@ async def test_cancelling_a_call_during_retries_propagates(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert cal._session._slots.free == cal._session._max_concurrency
+    assert cal._core.session.slots.free == cal._core.session.slots.size

@@ -105,17 +105,17 @@ def assert_clean_logs(caplog: pytest.LogCaptureFixture) -> None:
 
 async def test_reprs(credentials: dict[str, str], make_client: MakeClient) -> None:
     cal = make_client(**credentials)
-    session = cal._session
+    session = cal._core.session
     texts = [
         repr(cal),
         str(cal),
         repr(cal.with_options(retry_unsafe=True)),
         repr(session),
-        repr(session._credentials),
-        str(session._credentials),
+        repr(session._auth.credentials),
+        str(session._auth.credentials),
         repr(cal.bookings),
-        repr(session._retry),
-        repr(session._timeout),
+        repr(cal.options.retry),
+        repr(cal.options.timeout),
     ]
     for text in texts:
         assert_no_secret(text)
@@ -134,8 +134,8 @@ async def test_repr_after_a_token_refresh(loopback_server: ScriptedServer) -> No
     ) as cal:
         await cal.bookings.decline("u1")
         assert_no_secret(repr(cal))
-        assert_no_secret(repr(cal._session))
-        assert_no_secret(repr(cal._session._credentials))
+        assert_no_secret(repr(cal._core.session))
+        assert_no_secret(repr(cal._core.session._auth.credentials))
     assert loopback_server.requests[1].headers["Authorization"] == f"Bearer {NEW_ACCESS_TOKEN}"
 
 

@@ -70,7 +70,7 @@ CASES: dict[str, tuple[Reply, type[CalError], bool]] = {
     "string for data": (Reply(status=200, body={"status": "success", "data": "ok"}), DecodeError, True),
     "null data": (Reply(status=200, body={"status": "success", "data": None}), DecodeError, True),
     "number envelope": (Reply(status=200, body=b"42"), DecodeError, True),
-    "200 with error envelope": (Reply(status=200, body=error_envelope(400, "no")), APIStatusError, False),
+    "200 with error envelope": (Reply(status=200, body=error_envelope(400, "no")), APIStatusError, True),
     "nested arrays 200": (Reply(status=200, body=NESTED), DecodeError, True),
     "nested arrays 500": (Reply(status=500, body=NESTED), ServerError, True),
     "nested objects 200": (Reply(status=200, body=DEEP_OBJECT), DecodeError, True),

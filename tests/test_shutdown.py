@@ -27,13 +27,13 @@ CONCURRENCY = 4
 
 def _held(cal: CalBookings) -> dict[str, int]:
     """What the client still holds for calls in flight: slots, pacer counts, pool connections."""
-    session: Any = cal._session
+    session: Any = cal._core.session
     pacer: Any = cal.pacer
-    aiohttp_session = session._transport._session
+    aiohttp_session = session._transport._pooled
     connector = None if aiohttp_session is None else aiohttp_session.connector
     return {
-        "slots": session._max_concurrency - session._slots.free,
-        "slot waiters": len(session._slots._waiters),
+        "slots": session.slots.size - session.slots.free,
+        "slot waiters": session.slots.waiting,
         "pacer in flight": sum(w.in_flight for w in pacer._windows.values()),
         "connections checked out": 0 if connector is None else len(connector._acquired),
     }
