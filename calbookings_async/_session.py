@@ -16,13 +16,14 @@ A call, top to bottom (:meth:`Session.request`):
 3. Whatever error ends the call goes through :meth:`Session._final`, the one place that decides
    ``may_have_been_applied`` (from this attempt and every earlier one).
 
-Every attempt runs under one timer (``asyncio.timeout_at``): until the request is handed to the
-transport it is the call's deadline (waiting for the rate limit or a slot never times a request
-out, but never outlives the call either); from then on the attempt's own timeout, capped at the
-deadline. So a call ends by its deadline whatever the transport does, the body read included.
+Time: each attempt's timeout starts when the request is handed to the transport (waiting for the
+rate limit or a slot never times a request out) and is cut short by the call's deadline. The
+deadline itself bounds the whole call, waits included, whatever the transport does: a
+:class:`~calbookings_async._deadlines.DeadlineWatch` (one timer per client) cancels a call that
+outlives it, and the call raises ``RequestTimeout``.
 
 This module imports ``_responses``, ``_retry``, ``_ratelimit``, ``_pacing``, ``_slots``,
-``_auth``, ``_config``, ``_errors`` and ``_types``; never aiohttp or tenacity.
+``_deadlines``, ``_auth``, ``_config``, ``_errors`` and ``_types``; never aiohttp or tenacity.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import orjson
 
 from ._auth import Auth
 from ._config import SDK_VERSION, RetryPolicy, Timeout
+from ._deadlines import DeadlineWatch
 from ._errors import (
     AnswerMismatch,
     CalError,
@@ -56,11 +58,6 @@ from ._responses import read_answer
 from ._retry import RetryBudget, announce, may_have_applied, should_retry
 from ._slots import ConcurrencySlots
 from ._types import Clock, JSONObject, Operation, Query, RawRequest, RawResponse, Transport
-
-if sys.version_info >= (3, 11):
-    from asyncio import timeout_at
-else:  # pragma: no cover - Python 3.10
-    from async_timeout import timeout_at
 
 __all__ = ["CallOptions", "Session", "user_agent"]
 
@@ -100,6 +97,7 @@ class _Call(Generic[T]):
         "operation",
         "options",
         "request",
+        "sending",
         "started",
     )
 
@@ -124,6 +122,8 @@ class _Call(Generic[T]):
         self.earlier_applied = False
         #: The auth generation the latest attempt was sent with (for a token refresh).
         self.generation = 0
+        #: Whether an attempt is with the transport right now.
+        self.sending = False
 
 
 class Session:
@@ -157,6 +157,7 @@ class Session:
         self._clock = clock
         self._pacer = pacer
         self._slots = ConcurrencySlots(max_concurrency)
+        self._deadlines = DeadlineWatch()
         self._rate_limits = RateLimitState()
         self._rng = random.Random()
         self._user_agent = user_agent(http_client)
@@ -232,12 +233,20 @@ class Session:
                 refused; it carries the response's method, URL, status and request id.
         """
         call = self._call(operation, path, query, body, decode, options)
+        watched = None if call.deadline is None else self._deadlines.watch(call.deadline)
         try:
-            return await self._attempt(call)
-        except CalError as error:
-            failure = error
-        # Outside the except block: a retry's error never carries the first one as its context.
-        return await self._recover(call, failure)
+            try:
+                return await self._attempt(call)
+            except CalError as error:
+                failure = error
+            # Outside the except block: a retry's error never has the first as its context.
+            return await self._recover(call, failure)
+        except asyncio.CancelledError:
+            if not self._deadlines.expired(watched):
+                raise
+        finally:
+            self._deadlines.forget(watched)
+        raise self._final(call, self._timed_out(call))
 
     def _call(
         self,
@@ -260,6 +269,7 @@ class Session:
             self._headers_for(operation, data is not None, request_id),
             data,
             fresh_connection=not operation.idempotent,
+            total_timeout=timeout.total,
             connect_timeout=timeout.connect,
             read_timeout=timeout.read,
             operation=operation.name,
@@ -343,76 +353,63 @@ class Session:
 
     async def _attempt(self, call: _Call[T]) -> T:
         request = call.request
-        pacer = self._pacer
-        ticket: Any = None
-        status: int | None = None
-        reported = None
-        sent = False
         if call.generation != self._auth.generation:
             # The token was refreshed since this request was built: send the new one.
             call.generation = self._auth.generation
             request.headers = self._headers_for(
                 call.operation, request.body is not None, request.request_id or ""
             )
+        pacer = self._pacer
+        ticket: Any = None
+        status: int | None = None
+        reported = None
         try:
-            async with timeout_at(call.deadline) as timer:
-                # The pacer, then a slot: both before the attempt's own timeout starts.
-                if pacer is not None:
-                    ticket = pacer.try_acquire(call.operation.name)
-                    if ticket is None:
-                        ticket = await pacer.acquire(call.operation.name)
-                slots = self._slots
-                if not slots.try_acquire():
-                    await slots.acquire()
-                try:
-                    total = call.options.timeout.total
-                    if total is not None:
-                        end = asyncio.get_running_loop().time() + total
-                        _reschedule(
-                            timer, end if call.deadline is None else min(end, call.deadline)
-                        )
-                    call.attempts += 1
-                    for hook in self.attempt_hooks:
-                        hook()
-                    sent = True
-                    response = await self._transport.send(request)
-                finally:
-                    slots.release()
+            # The pacer, then a slot: both before the attempt's own timeout starts.
+            if pacer is not None:
+                ticket = pacer.try_acquire(call.operation.name)
+                if ticket is None:
+                    ticket = await pacer.acquire(call.operation.name)
+            slots = self._slots
+            if not slots.try_acquire():
+                await slots.acquire()
+            try:
+                if call.deadline is not None:
+                    request.total_timeout = _within(call.options.timeout.total, call.deadline)
+                call.attempts += 1
+                for hook in self.attempt_hooks:
+                    hook()
+                call.sending = True
+                response = await self._transport.send(request)
+            finally:
+                call.sending = False
+                slots.release()
             status = response.status
             now = self._clock.monotonic()
             reported = parse_rate_limit_headers(response.raw_headers)
             if reported is not None:
                 self._rate_limits.update(reported, now)
-        except (asyncio.TimeoutError, TimeoutError):
-            timed_out = True
-        else:
-            timed_out = False
         finally:
             if pacer is not None and ticket is not None:
                 # Always, even when cancelled: the pacer counts requests in flight.
                 pacer.release(ticket, status, reported, self._clock.monotonic())
-        if timed_out:
-            raise self._timed_out(call, sent)
         return self._answer(call, response, reported, now)
 
-    def _timed_out(self, call: _Call[Any], sent: bool) -> RequestTimeout:
+    def _timed_out(self, call: _Call[Any]) -> RequestTimeout:
         request = call.request
-        if sent:
-            what = "timed out: no complete answer within the timeout"
-            if call.options.timeout.total is not None:
-                what += f" ({call.options.timeout.total:g} s)"
-            if call.options.retry.deadline is not None:
-                what += f" or the call's deadline ({call.options.retry.deadline:g} s)"
+        deadline = call.options.retry.deadline
+        if call.sending:
+            what = f"timed out: the call's deadline ({deadline:g} s) passed"
         else:
             what = (
-                "timed out: the call's deadline passed while waiting for the rate limit or a slot"
+                f"timed out: the call's deadline ({deadline:g} s) passed while it waited for "
+                "the rate limit or a free slot"
             )
         return RequestTimeout(
             what,
             method=request.method,
             url=request.url,
             request_id=request.request_id,
-            request_sent=sent,
+            request_sent=call.sending,
         )
 
     def _answer(self, call: _Call[T], response: RawResponse, reported: Any, now: float) -> T:
@@ -449,9 +446,7 @@ class Session:
         )
 
 
-def _reschedule(timer: Any, when: float) -> None:
-    """Move ``timer`` (``asyncio.Timeout`` or, on Python 3.10, ``async_timeout.Timeout``)."""
-    if sys.version_info >= (3, 11):
-        timer.reschedule(when)
-    else:  # pragma: no cover - Python 3.10
-        timer.update(when)
+def _within(total: float | None, deadline: float) -> float:
+    """The attempt's total timeout, cut short so that it ends by ``deadline`` (loop time)."""
+    left = max(deadline - asyncio.get_running_loop().time(), 0.001)
+    return left if total is None or total > left else total

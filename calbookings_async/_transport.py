@@ -231,7 +231,9 @@ class AiohttpTransport:
         self._proxy = proxy
         self._ssl = ssl
         self._keepalive = keepalive
-        self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
+        self._timeouts: dict[
+            tuple[float | None, float | None, float | None], aiohttp.ClientTimeout
+        ] = {}
         self._closed = False
 
     def __repr__(self) -> str:
@@ -275,12 +277,11 @@ class AiohttpTransport:
         return aiohttp.ClientSession(connector=connector, raise_for_status=False)
 
     def _client_timeout(self, request: RawRequest) -> aiohttp.ClientTimeout:
-        # No total here: the session bounds each attempt (and the whole call) with its own timer.
-        key = (request.connect_timeout, request.read_timeout)
+        key = (request.total_timeout, request.connect_timeout, request.read_timeout)
         timeout = self._timeouts.get(key)
         if timeout is None:
-            timeout = aiohttp.ClientTimeout(total=None, sock_connect=key[0], sock_read=key[1])
-            if len(self._timeouts) < 16:
+            timeout = aiohttp.ClientTimeout(total=key[0], sock_connect=key[1], sock_read=key[2])
+            if len(self._timeouts) < 16:  # totals cut short by a deadline vary; keep it small
                 self._timeouts[key] = timeout
         return timeout
 
@@ -310,44 +311,49 @@ class AiohttpTransport:
             )
         failure: TransportError
         try:
-            return await self._exchange(session, request)
+            async with session.request(
+                request.method,
+                URL(request.url, encoded=True),
+                data=request.body,
+                headers=request.headers,
+                allow_redirects=False,
+                timeout=self._client_timeout(request),
+                proxy=self._proxy,
+            ) as response:
+                connection = response.connection
+                protocol = None if connection is None else connection.protocol
+                length = response.content_length
+                too_large = None
+                if (
+                    length is not None
+                    and length <= self._max_bytes
+                    and ("Content-Encoding" not in response.headers)
+                ):
+                    body = await response.read()  # the usual answer: its length known, small
+                else:
+                    body, too_large = await self._read_capped(response, length)
+                return RawResponse(
+                    response.status,
+                    response.reason or "",
+                    response.raw_headers,
+                    body,
+                    too_large=too_large,
+                    drop_connection=None if protocol is None else _dropper(protocol),
+                )
         except Exception as error:  # every failure, mapped by one table
             failure = _failure(error, request, self._closed or session.closed)
         # Raised outside the except block: aiohttp's exception (whose frames hold the request
         # head, credentials included, as bytes) is neither the cause nor the context.
         raise failure
 
-    async def _exchange(self, session: aiohttp.ClientSession, request: RawRequest) -> RawResponse:
-        async with session.request(
-            request.method,
-            URL(request.url, encoded=True),
-            data=request.body,
-            headers=request.headers,
-            allow_redirects=False,
-            timeout=self._client_timeout(request),
-            proxy=self._proxy,
-        ) as response:
-            connection = response.connection
-            protocol = None if connection is None else connection.protocol
-            body, too_large = await self._read_body(response)
-            return RawResponse(
-                response.status,
-                response.reason or "",
-                response.raw_headers,
-                body,
-                too_large=too_large,
-                drop_connection=None if protocol is None else _dropper(protocol),
-            )
-
-    async def _read_body(self, response: aiohttp.ClientResponse) -> tuple[bytes, int | None]:
-        """The body, or ``(b"", size)`` when it is larger than the cap (the rest left unread)."""
+    async def _read_capped(
+        self, response: aiohttp.ClientResponse, length: int | None
+    ) -> tuple[bytes, int | None]:
+        """The body, or ``(b"", size)`` once it passes the cap (the rest left unread)."""
         cap = self._max_bytes
-        length = response.content_length
         if length is not None and length > cap:
             response.close()  # the body stays unread and the connection goes
             return b"", length
-        if length is not None and "Content-Encoding" not in response.headers:
-            return await response.read(), None
         buffer = bytearray()
         async for chunk in response.content.iter_chunked(_CHUNK):
             if len(buffer) + len(chunk) > cap:

@@ -198,6 +198,8 @@ class RawRequest:
         fresh_connection: Send it on a new connection that is closed afterwards, never on one
             that sat idle in the pool (for writes that must not be sent twice: on a fresh
             connection no answer to an earlier request can be mistaken for this one's).
+        total_timeout: Seconds for the whole exchange (connect, send, read the whole answer), or
+            ``None``.
         connect_timeout: Seconds to establish the connection, or ``None``.
         read_timeout: Longest gap between two chunks of the response, or ``None``.
         operation: The operation's name, for the transport's own diagnostics.
@@ -213,6 +215,7 @@ class RawRequest:
         "operation",
         "read_timeout",
         "request_id",
+        "total_timeout",
         "url",
     )
 
@@ -224,6 +227,7 @@ class RawRequest:
         body: bytes | None = None,
         *,
         fresh_connection: bool = False,
+        total_timeout: float | None = None,
         connect_timeout: float | None = None,
         read_timeout: float | None = None,
         operation: str = "",
@@ -234,6 +238,7 @@ class RawRequest:
         self.headers = headers
         self.body = body
         self.fresh_connection = fresh_connection
+        self.total_timeout = total_timeout
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.operation = operation
