@@ -22,7 +22,7 @@ import ipaddress
 import logging
 import os
 import ssl as ssl_module
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -75,7 +75,7 @@ class _BoundRequester:
         self._session = session
         self._options = options
 
-    async def request(
+    def request(
         self,
         operation: Operation,
         path: str,
@@ -83,8 +83,9 @@ class _BoundRequester:
         query: Query | None = None,
         body: Mapping[str, Any] | None = None,
         decode: Callable[[JSONObject], T],
-    ) -> T:
-        return await self._session.request(
+    ) -> Coroutine[Any, Any, T]:
+        # The session's coroutine itself, not one wrapping it: one frame less on every call.
+        return self._session.request(
             operation, path, query=query, body=body, decode=decode, options=self._options
         )
 

@@ -90,38 +90,47 @@ class _Call(Generic[T]):
 
     __slots__ = (
         "attempts",
+        "body",
+        "cut_timeouts",
         "deadline",
         "decode",
         "earlier_applied",
         "generation",
+        "headers",
         "operation",
         "options",
-        "request",
+        "request_id",
         "sending",
         "started",
+        "url",
     )
 
     def __init__(
         self,
         operation: Operation,
-        request: RawRequest,
+        url: str,
+        body: bytes | None,
         decode: Callable[[JSONObject], T],
         options: CallOptions,
-        started: float,
-        deadline: float | None,
     ) -> None:
         self.operation = operation
-        self.request = request
+        self.url = url
+        self.body = body
         self.decode = decode
         self.options = options
-        self.started = started
+        self.request_id = ""
+        #: The headers the next attempt sends (rebuilt after a token refresh).
+        self.headers: dict[str, str] = {}
+        #: The auth generation ``headers`` were built with.
+        self.generation = -1
+        self.started = 0.0
         #: The loop time by which the whole call must end, or ``None``.
-        self.deadline = deadline
+        self.deadline: float | None = None
+        #: Whether even the first attempt's timeout must be cut to the deadline.
+        self.cut_timeouts = False
         self.attempts = 0
         #: Whether an attempt before the latest may have been applied.
         self.earlier_applied = False
-        #: The auth generation the latest attempt was sent with (for a token refresh).
-        self.generation = 0
         #: Whether an attempt is with the transport right now.
         self.sending = False
 
@@ -260,26 +269,39 @@ class Session:
         url = self._base_url + path
         if query:
             url += "?" + urlencode(query, quote_via=quote, safe="")
-        data = None if body is None else orjson.dumps(body)
-        timeout = options.timeout
-        request_id = self._request_id_prefix + str(next(self._request_numbers))
-        request = RawRequest(
-            operation.method,
-            url,
-            self._headers_for(operation, data is not None, request_id),
-            data,
-            fresh_connection=not operation.idempotent,
-            total_timeout=timeout.total,
+        call = _Call(operation, url, None if body is None else orjson.dumps(body), decode, options)
+        call.request_id = self._request_id_prefix + str(next(self._request_numbers))
+        call.started = self._clock.monotonic()
+        deadline = options.retry.deadline
+        if deadline is not None:
+            call.deadline = asyncio.get_running_loop().time() + deadline
+            if options.timeout.total is not None and options.timeout.total > deadline:
+                call.cut_timeouts = True
+        return call
+
+    def _request(self, call: _Call[Any]) -> RawRequest:
+        """The request one attempt of ``call`` hands the transport (new for every attempt)."""
+        if call.generation != self._auth.generation:
+            # First attempt, or the token was refreshed since: the current credentials.
+            call.generation = self._auth.generation
+            call.headers = self._headers_for(call.operation, call.body is not None, call.request_id)
+        timeout = call.options.timeout
+        total = timeout.total
+        if call.deadline is not None and (call.attempts or call.cut_timeouts):
+            # A later attempt, or a timeout longer than the deadline: end by the deadline.
+            total = _within(total, call.deadline)
+        return RawRequest(
+            call.operation.method,
+            call.url,
+            call.headers,
+            call.body,
+            fresh_connection=not call.operation.idempotent,
+            total_timeout=total,
             connect_timeout=timeout.connect,
             read_timeout=timeout.read,
-            operation=operation.name,
-            request_id=request_id,
+            operation=call.operation.name,
+            request_id=call.request_id,
         )
-        deadline = options.retry.deadline
-        loop_deadline = None if deadline is None else asyncio.get_running_loop().time() + deadline
-        call = _Call(operation, request, decode, options, self._clock.monotonic(), loop_deadline)
-        call.generation = self._auth.generation
-        return call
 
     def _headers_for(self, operation: Operation, has_body: bool, request_id: str) -> dict[str, str]:
         """The headers of one request of ``operation`` (from a cache kept per auth state)."""
@@ -320,18 +342,20 @@ class Session:
                 wait = await budget.next_wait(error)
                 if wait is None:
                     break
+                # Folded in before the wait: a deadline that strikes during it ends the call
+                # with this attempt's outcome already counted.
+                call.earlier_applied = call.earlier_applied or may_have_applied(error)
                 announce(
                     budget.record(
                         error,
                         wait,
                         operation=call.operation.name,
-                        method=call.request.method,
-                        url=call.request.url,
+                        method=call.operation.method,
+                        url=call.url,
                     ),
                     policy,
                 )
                 await budget.sleep(wait)
-            call.earlier_applied = call.earlier_applied or may_have_applied(error)
             try:
                 return await self._attempt(call)
             except CalError as next_error:
@@ -352,13 +376,7 @@ class Session:
     # --- one attempt --------------------------------------------------------------------------
 
     async def _attempt(self, call: _Call[T]) -> T:
-        request = call.request
-        if call.generation != self._auth.generation:
-            # The token was refreshed since this request was built: send the new one.
-            call.generation = self._auth.generation
-            request.headers = self._headers_for(
-                call.operation, request.body is not None, request.request_id or ""
-            )
+        call.sending = False
         pacer = self._pacer
         ticket: Any = None
         status: int | None = None
@@ -373,15 +391,18 @@ class Session:
             if not slots.try_acquire():
                 await slots.acquire()
             try:
-                if call.deadline is not None:
-                    request.total_timeout = _within(call.options.timeout.total, call.deadline)
+                request = self._request(call)
                 call.attempts += 1
                 for hook in self.attempt_hooks:
                     hook()
-                call.sending = True
-                response = await self._transport.send(request)
-            finally:
+                call.sending = True  # stays set if the call is cancelled in the transport
+                try:
+                    response = await self._transport.send(request)
+                except CalError:
+                    call.sending = False
+                    raise
                 call.sending = False
+            finally:
                 slots.release()
             status = response.status
             now = self._clock.monotonic()
@@ -392,10 +413,9 @@ class Session:
             if pacer is not None and ticket is not None:
                 # Always, even when cancelled: the pacer counts requests in flight.
                 pacer.release(ticket, status, reported, self._clock.monotonic())
-        return self._answer(call, response, reported, now)
+        return self._answer(call, request, response, reported, now)
 
     def _timed_out(self, call: _Call[Any]) -> RequestTimeout:
-        request = call.request
         deadline = call.options.retry.deadline
         if call.sending:
             what = f"timed out: the call's deadline ({deadline:g} s) passed"
@@ -406,14 +426,15 @@ class Session:
             )
         return RequestTimeout(
             what,
-            method=request.method,
-            url=request.url,
-            request_id=request.request_id,
+            method=call.operation.method,
+            url=call.url,
+            request_id=call.request_id,
             request_sent=call.sending,
         )
 
-    def _answer(self, call: _Call[T], response: RawResponse, reported: Any, now: float) -> T:
-        request = call.request
+    def _answer(
+        self, call: _Call[T], request: RawRequest, response: RawResponse, reported: Any, now: float
+    ) -> T:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %d (%s, request id %s)",

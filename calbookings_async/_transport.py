@@ -125,12 +125,16 @@ def _failure(error: Exception, request: RawRequest, closed: bool) -> TransportEr
     """The SDK's error for ``error``, carrying its text but no reference to it (or its frames)."""
     text = _describe(error)
     if closed:
+        # aiohttp refuses a closed session with a RuntimeError before it sends anything.
+        before = isinstance(error, RuntimeError)
         return ClientClosedError(
-            "the client was closed during the request",
+            "the aiohttp.ClientSession given to the client is closed"
+            if before
+            else "the client was closed during the request",
             method=request.method,
             url=request.url,
             request_id=request.request_id,
-            request_sent=True,
+            request_sent=not before,
         )
     for cls, what, sent, timed_out, retryable in _FAILURES:  # noqa: B007 - the last row matches
         if isinstance(error, cls):
@@ -304,11 +308,9 @@ class AiohttpTransport:
                 "block ended); a closed client cannot be reopened: create a new CalBookings",
                 sent=False,
             )
-        session = self._session_for(request)
-        if session.closed:
-            raise self._closed_error(
-                request, "the aiohttp.ClientSession given to the client is closed", sent=False
-            )
+        session = self._pooled
+        if session is None or request.fresh_connection:
+            session = self._session_for(request)
         failure: TransportError
         try:
             async with session.request(
