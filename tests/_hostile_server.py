@@ -32,6 +32,7 @@ import dataclasses
 import functools
 import hashlib
 import random
+import socket
 import zlib
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -745,7 +746,7 @@ async def envelope_unapplied(x: Exchange) -> None:
 
 
 async def redirect(x: Exchange) -> None:
-    status = x.rng.choice((302, 307))
+    status = x.server.redirect_status or x.rng.choice((302, 307))
     location = f"http://{HOST}:{x.server.sink_port}{x.request.target}"
     x.reply_with(Reply(status, b"", [("Location", location)]))
 
@@ -987,7 +988,7 @@ class Served:
     operation: str
     subject: str
     conn: int
-    fresh: bool
+    index: int  # its place on the connection: 0 for the first request (the connection was fresh)
     fault: str
     seen: int
 
@@ -1006,8 +1007,12 @@ class HostileServer:
         store: The bookings and the ledger.
         faults: How many times each fault fired (``normal`` included).
         served: Every request handled, in order of arrival.
+        histories: Per connection number, the faults on it in order (unsolicited responses
+            pushed by a test included).
         sink_arrivals: What reached the redirect sink (peer, first bytes).
         connections: Connections accepted.
+        late_writes: Unsolicited responses ``unsolicited_later`` did write (the connection was
+            still open when their time came).
         not_http: Connections whose first bytes were not HTTP (a TLS handshake, say).
     """
 
@@ -1031,8 +1036,10 @@ class HostileServer:
         self.store = Store(seed)
         self.faults: Counter[str] = Counter()
         self.served: list[Served] = []
+        self.histories: dict[int, list[str]] = {}
         self.sink_arrivals: list[tuple[str, bytes]] = []
         self.connections = 0
+        self.late_writes = 0
         self.not_http = 0
         self.port = 0
         self.sink_port = 0
@@ -1040,10 +1047,14 @@ class HostileServer:
         self._always: str | None = None
         self._seen: Counter[str] = Counter()
         self._listener: asyncio.Server | None = None
+        self._starting: asyncio.Future[None] | None = None
         self._sink: asyncio.Server | None = None
         self._conns: dict[Connection, asyncio.Task[None]] = {}
         self._extra: set[asyncio.Task[None]] = set()
-        self.answered = asyncio.Event()
+        #: Steer the faults' own draws: the unsolicited response (``"copy"``, ``"429"``) and
+        #: the redirect status; ``None`` draws.
+        self.stale: str | None = None
+        self.redirect_status: int | None = None
 
     # -- life cycle --
 
@@ -1056,16 +1067,30 @@ class HostileServer:
         return self.store.ledger
 
     async def start(self) -> None:
-        self._listener = await asyncio.start_server(
-            self._serve, HOST, self.port, limit=MAX_HEAD, reuse_address=True
-        )
-        self.port = self._listener.sockets[0].getsockname()[1]
+        await self.listen_now()
         if self._sink is None:
             self._sink = await asyncio.start_server(self._sink_serve, HOST, 0)
             self.sink_port = self._sink.sockets[0].getsockname()[1]
 
+    def listen_now(self) -> asyncio.Future[None]:
+        """Listen on the port at once (connections queue until serving starts); serve soon.
+
+        Synchronous, so that a retry hook can bring a killed server back before the retry
+        connects. Returns the future of the serving start.
+        """
+        sock = socket.create_server((HOST, self.port), reuse_port=False, backlog=128)
+        self.port = sock.getsockname()[1]
+
+        async def serve() -> None:
+            self._listener = await asyncio.start_server(self._serve, sock=sock, limit=MAX_HEAD)
+
+        self._starting = asyncio.ensure_future(serve())
+        return self._starting
+
     async def kill(self) -> None:
         """Stop listening and cut every connection, as a crashed process would (state kept)."""
+        if self._starting is not None:
+            await self._starting
         if self._listener is not None:
             self._listener.close()
             await self._listener.wait_closed()
@@ -1077,9 +1102,15 @@ class HostileServer:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    async def drained(self, timeout: float = 15.0) -> None:
+        """Wait until every connection has ended (the clients closed theirs; faults finished)."""
+        tasks = [*self._conns.values(), *self._extra]
+        if tasks:
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout)
+
     async def restart(self) -> None:
         """Listen again on the same port, with the state and ledger as they were."""
-        await self.start()
+        await self.listen_now()
 
     async def close(self) -> None:
         await self.kill()
@@ -1118,6 +1149,7 @@ class HostileServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         conn = Connection(self.connections, writer)
+        self.histories[conn.number] = conn.history
         task = asyncio.current_task()
         assert task is not None
         self._conns[conn] = task
@@ -1150,7 +1182,6 @@ class HostileServer:
             if not keep_alive:
                 return
             await conn.writer.drain()
-            self.answered.set()
 
     async def _exchange(self, conn: Connection, request: Request) -> bool:
         seen = self._seen[request.key]
@@ -1162,7 +1193,8 @@ class HostileServer:
         self.faults[name] += 1
         conn.history.append(name)
         subject = subject_of(request, operation, uid)
-        self.served.append(Served(operation, subject, conn.number, request.fresh, name, seen))
+        index = conn.requests - 1
+        self.served.append(Served(operation, subject, conn.number, index, name, seen))
         exchange = Exchange(self, conn, request, operation, uid, handler, rng)
         await FAULTS[name](exchange)
         return exchange.keep_alive
@@ -1181,9 +1213,30 @@ class HostileServer:
 
     def stale_answer(self, x: Exchange) -> bytes:
         """A response nobody asked for: the last answer again, or a 429 meant for another call."""
-        if x.rng.random() < 0.5 and x.conn.last_answer:
-            return x.conn.last_answer
+        copy = x.rng.random() < 0.5 if self.stale is None else self.stale == "copy"
+        return self._stale(x.conn, copy)
+
+    def _stale(self, conn: Connection, copy: bool) -> bytes:
+        if copy and conn.last_answer:
+            return conn.last_answer
         return error_reply(429, "Too many requests.", **{"X-RateLimit-Reset-Default": "1"}).wire()
+
+    def push_unsolicited(self, kind: str) -> int:
+        """Write a response nobody asked for on every open connection: ``"copy"`` its last
+        answer again, ``"429"`` a 429, ``"trickle"`` a 200 whose body trickles in forever.
+
+        Returns:
+            How many connections got one.
+        """
+        conns = [conn for conn in self._conns if not conn.closed]
+        for conn in conns:
+            if kind == "trickle":
+                conn.writer.write(Reply(200, b"").head(length=10**6))
+                self.trickle_on(conn)
+            else:
+                conn.writer.write(self._stale(conn, kind == "copy"))
+            conn.history.append(f"unsolicited {kind}")
+        return len(conns)
 
     def later(self, conn: Connection, delay: float, data: bytes) -> None:
         """Write ``data`` on ``conn`` after ``delay`` seconds, if it is still open."""
@@ -1192,7 +1245,7 @@ class HostileServer:
             await asyncio.sleep(delay)
             if not conn.closed:
                 conn.writer.write(data)
-                self.faults["unsolicited_written_late"] += 1
+                self.late_writes += 1
 
         self._spawn(write())
 
