@@ -21,7 +21,8 @@ status (429 with sane and absurd rate-limit values, ``Retry-After``, 498, HTML 5
 The server can be killed and restarted on the same port with its state and ledger kept. A
 second listener, the redirect sink, records anything that arrives there (nothing may).
 
-This is test code: it imports only the standard library and orjson, nothing of the SDK.
+This is test code: it imports the standard library, orjson and the suite's pagination helper
+(``_endpoint_helpers.pagination_json``), nothing of the SDK itself.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import orjson
+from _endpoint_helpers import pagination_json
 
 HOST = "127.0.0.1"
 #: The first instant of the server's calendar; bookings start at whole hours after it.
@@ -394,7 +396,7 @@ class Store:
             {
                 "status": "success",
                 "data": items[skip : skip + take],
-                "pagination": pagination(len(items), take, skip),
+                "pagination": pagination_json(len(items), take, skip),
             },
         )
 
@@ -483,22 +485,6 @@ class Store:
         return Reply.json(
             200, {"status": "success", "data": {"bookingUid": uid, "reassignedTo": chosen}}
         )
-
-
-def pagination(total: int, take: int, skip: int) -> dict[str, Any]:
-    """``PaginationMetaDto`` as ``lib/pagination/pagination.ts`` computes it (API-NOTES §9)."""
-    skip = min(max(skip, 0), total)
-    pages = -(-total // take)
-    return {
-        "totalItems": total,
-        "remainingItems": min(max(total - (skip + take), 0), total),
-        "returnedItems": min(max(total - skip, 0), take),
-        "itemsPerPage": take,
-        "currentPage": min(max(skip // take + 1, 1), pages) if pages else 0,
-        "totalPages": pages,
-        "hasNextPage": skip + take < total,
-        "hasPreviousPage": skip > 0,
-    }
 
 
 #: (method, what the path ends with after the uid, operation, handler). ``""`` is the booking.
@@ -621,6 +607,11 @@ class Exchange:
             self.send(data[start : start + step])
             await self.drain()
             await asyncio.sleep(seconds / pieces)
+
+    async def send_and_hang_up(self, data: bytes) -> None:
+        self.send(data)
+        await self.drain()
+        self.hang_up()
 
     def hang_up(self) -> None:
         self.keep_alive = False
@@ -761,17 +752,15 @@ async def drop_after(x: Exchange) -> None:
 
 async def cut_body(x: Exchange) -> None:
     wire = x.apply().wire()
-    x.send(wire[: len(wire) - x.rng.randint(5, 60)])
-    await x.drain()
-    x.hang_up()
+    await x.send_and_hang_up(wire[: len(wire) - x.rng.randint(5, 60)])
 
 
 async def long_content_length(x: Exchange) -> None:
     """Content-Length promises more than the body; then the connection closes."""
     reply = x.apply()
-    x.send(reply.head(length=len(reply.body) + x.rng.randint(1, 500)) + reply.body)
-    await x.drain()
-    x.hang_up()
+    await x.send_and_hang_up(
+        reply.head(length=len(reply.body) + x.rng.randint(1, 500)) + reply.body
+    )
 
 
 async def slow_headers(x: Exchange) -> None:
@@ -796,11 +785,7 @@ MALFORMED_STATUS = (
 
 
 async def malformed_status(x: Exchange) -> None:
-    wire = x.apply().wire()
-    line = MALFORMED_STATUS[x.rng.randrange(len(MALFORMED_STATUS))]
-    x.send(line + wire[wire.index(b"\r\n") + 2 :])
-    await x.drain()
-    x.hang_up()
+    await send_corrupted(x, MALFORMED_STATUS, replace_status_line=True)
 
 
 MALFORMED_HEADERS = (
@@ -812,20 +797,23 @@ MALFORMED_HEADERS = (
 
 
 async def malformed_header(x: Exchange) -> None:
+    await send_corrupted(x, MALFORMED_HEADERS, replace_status_line=False)
+
+
+async def send_corrupted(
+    x: Exchange, choices: tuple[bytes, ...], *, replace_status_line: bool
+) -> None:
+    """The answer with one of ``choices`` in place of its status line, or after it."""
     wire = x.apply().wire()
-    bad = MALFORMED_HEADERS[x.rng.randrange(len(MALFORMED_HEADERS))]
+    bad = choices[x.rng.randrange(len(choices))]
     cut = wire.index(b"\r\n") + 2
-    x.send(wire[:cut] + bad + wire[cut:])
-    await x.drain()
-    x.hang_up()
+    await x.send_and_hang_up((b"" if replace_status_line else wire[:cut]) + bad + wire[cut:])
 
 
 async def bad_chunked(x: Exchange) -> None:
     reply = x.apply()
-    x.send(reply.head(extra=[("Transfer-Encoding", "chunked")]))
-    x.send(b"zz\r\n" + reply.body + b"\r\n0\r\n\r\n")
-    await x.drain()
-    x.hang_up()
+    head = reply.head(extra=[("Transfer-Encoding", "chunked")])
+    await x.send_and_hang_up(head + b"zz\r\n" + reply.body + b"\r\n0\r\n\r\n")
 
 
 async def corrupt_gzip(x: Exchange) -> None:
