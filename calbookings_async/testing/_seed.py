@@ -15,7 +15,8 @@ import random
 from dataclasses import dataclass
 
 from ._records import Attendee, Booking, EventType, Recurrence, Team, User
-from ._state import Store
+from ._rules import Rules
+from ._store import Store
 from ._wire import new_seat_uid
 
 __all__ = ["SeedSummary", "seed_store"]
@@ -147,6 +148,7 @@ class SeedSummary:
 class _Seeder:
     def __init__(self, store: Store, rng: random.Random, anchor: int, oddities: bool) -> None:
         self.store = store
+        self.title = Rules(store).title
         self.rng = rng
         self.anchor = anchor
         self.oddities = oddities
@@ -290,7 +292,7 @@ class _Seeder:
         booking = Booking(
             id=store.new_booking_id(),
             uid=uid,
-            title=store._title(event_type, host, first.name),
+            title=self.title(event_type, host, first.name),
             description=notes,
             user_id=host,
             event_type_id=event_type.id if event_type is not None else None,
