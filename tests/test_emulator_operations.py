@@ -18,6 +18,7 @@ import pytest
 
 from calbookings_async.testing import (
     ROUTE_THROTTLES,
+    UNSAFE_OPERATIONS,
     CalEmulator,
     ManualClock,
     RateLimit,
@@ -152,6 +153,26 @@ async def test_attendees_have_integer_ids_and_can_be_added_and_removed(
     assert after["guests"] == []
     operations = [e.operation for e in emu.ledger.entries]
     assert operations == ["create", "add_attendee", "remove_attendee"]
+
+
+async def test_a_repeated_add_attendee_is_a_ledger_duplicate(
+    emu: CalEmulator, http: aiohttp.ClientSession
+) -> None:
+    uid = (await book(http, emu.add_event_type(slug="intro"), at(1)))["uid"]
+    for _ in range(2):
+        status, _ = await call(
+            http, "POST", f"/v2/bookings/{uid}/attendees", json=person("ada@example.org")
+        )
+        assert status == 201
+    assert [a["email"] for a in emu.get_booking(uid)["attendees"]] == [
+        "ann@example.org",
+        "ada@example.org",
+        "ada@example.org",
+    ]
+    assert "add_attendee" in UNSAFE_OPERATIONS
+    ((key, entries),) = emu.ledger.duplicates().items()
+    assert key == ("add_attendee", uid, "ada@example.org")
+    assert [e.operation for e in entries] == ["add_attendee", "add_attendee"]
 
 
 async def test_attendee_refusals(emu: CalEmulator, http: aiohttp.ClientSession) -> None:
