@@ -196,14 +196,12 @@ class Rules:
                 Attendee(name="", email=email, time_zone=req.attendee["timeZone"])
                 for email in req.guests or ()
             )
-            booking = self.store.new_booking(
-                title=self.title(event_type, organizer, req.attendee["name"]),
-                description=_notes(req.fields),
-                user_id=organizer,
-                event_type_id=event_type.id,
+            booking = self._new_row(
+                req,
+                organizer,
+                s,
+                duration,
                 status=status,
-                start=s,
-                end=s + duration,
                 location=req.location if req.location is not None else event_type.location,
                 metadata=dict(req.metadata),
                 responses=dict(responses),
@@ -213,6 +211,20 @@ class Rules:
             )
             created.append(booking)
         return created, None
+
+    def _new_row(
+        self, req: CreateRequest, organizer: int, start: int, duration: int, **fields: Any
+    ) -> Booking:
+        """Insert a new booking of a create request, hosted by ``organizer`` at ``start``."""
+        return self.store.new_booking(
+            title=self.title(req.event_type, organizer, req.attendee["name"]),
+            description=_notes(req.fields),
+            user_id=organizer,
+            event_type_id=req.event_type.id,
+            start=start,
+            end=start + duration,
+            **fields,
+        )
 
     @staticmethod
     def _starts(req: CreateRequest) -> list[int]:
@@ -253,14 +265,12 @@ class Rules:
                 self.store.touch(target, now=now)
                 booking = target
             else:
-                booking = self.store.new_booking(
-                    title=self.title(event_type, target, req.attendee["name"]),
-                    description=_notes(req.fields),
-                    user_id=target,
-                    event_type_id=event_type.id,
+                booking = self._new_row(
+                    req,
+                    target,
+                    s,
+                    duration,
                     status=status,
-                    start=s,
-                    end=s + duration,
                     location=event_type.location,
                     responses=_responses(req.attendee, None, req.fields),
                     attendees=[seat],
