@@ -244,16 +244,18 @@ class LedgerEntry:
 
 
 class Ledger(list[LedgerEntry]):
-    """Every applied write, in order."""
+    """Every applied write, in order, also indexed by (operation, subject)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._index: dict[tuple[str, str], list[LedgerEntry]] = {}
+
+    def append(self, entry: LedgerEntry) -> None:
+        super().append(entry)
+        self._index.setdefault((entry.operation, entry.subject), []).append(entry)
 
     def of(self, operation: str, subject: str) -> list[LedgerEntry]:
-        return [e for e in self if e.operation == operation and e.subject == subject]
-
-    def by_subject(self) -> dict[tuple[str, str], list[LedgerEntry]]:
-        found: dict[tuple[str, str], list[LedgerEntry]] = {}
-        for entry in self:
-            found.setdefault((entry.operation, entry.subject), []).append(entry)
-        return found
+        return list(self._index.get((operation, subject), ()))
 
     def duplicates(self) -> dict[tuple[str, str], int]:
         """Unsafe writes applied more than once, with their counts."""
@@ -271,6 +273,7 @@ class Store:
         self.seed = seed
         self.bookings: dict[str, dict[str, Any]] = {}
         self.ledger = Ledger()
+        self._attending: dict[str, list[str]] = {}  # attendee email -> uids, for listings
         self._ids = 0
 
     def add_booking(
@@ -281,7 +284,7 @@ class Store:
         start = EPOCH + timedelta(hours=hour if hour is not None else self._ids)
         uid = f"seed-{self._ids}"
         attendee = {"name": email.split("@")[0], "email": email, "timeZone": "Europe/Paris"}
-        self.bookings[uid] = self._booking(uid, iso(start), attendee, {}, host, status)
+        self._put(self._booking(uid, iso(start), attendee, {}, host, status))
         return uid
 
     def _booking(
@@ -332,6 +335,11 @@ class Store:
             "bookingFieldsResponses": {"name": attendee.get("name", ""), "email": email},
         }
 
+    def _put(self, booking: dict[str, Any]) -> None:
+        self.bookings[booking["uid"]] = booking
+        for attendee in booking["attendees"]:
+            self._attending.setdefault(attendee["email"], []).append(booking["uid"])
+
     @staticmethod
     def _host(host: int) -> dict[str, Any]:
         return {
@@ -375,7 +383,7 @@ class Store:
         booking = self._booking(
             uid, body["start"], body["attendee"], body.get("metadata") or {}, HOSTS[0], "accepted"
         )
-        self.bookings[uid] = booking
+        self._put(booking)
         self.record("create", body["attendee"]["email"], uid, request)
         return Reply.json(201, {"status": "success", "data": booking})
 
@@ -386,11 +394,8 @@ class Store:
         email = request.query.get("attendeeEmail")
         take = int(request.query.get("take", "100"))
         skip = int(request.query.get("skip", "0"))
-        items = [
-            b
-            for b in self.bookings.values()
-            if email is None or any(a["email"] == email for a in b["attendees"])
-        ]
+        uids = self.bookings if email is None else self._attending.get(email, ())
+        items = [self.bookings[uid] for uid in uids]
         return Reply.json(
             200,
             {
@@ -437,7 +442,7 @@ class Store:
         new["rescheduledFromUid"] = uid
         old["status"] = "cancelled"
         old["rescheduledToUid"] = new_uid
-        self.bookings[new_uid] = new
+        self._put(new)
         self.record("reschedule", uid, new_uid, request)
         return Reply.json(201, {"status": "success", "data": new})
 
@@ -458,6 +463,7 @@ class Store:
                 }
             )
             booking["guests"].append(guest["email"])
+            self._attending.setdefault(guest["email"], []).append(uid)
         self.record("add_guests", guests[0]["email"], uid, request)
         return Reply.json(200, {"status": "success", "data": booking})
 
@@ -1034,8 +1040,7 @@ class HostileServer:
         self._scripted: list[str] = []
         self._always: str | None = None
         self._seen: Counter[str] = Counter()
-        self._listener: asyncio.Server | None = None
-        self._starting: asyncio.Future[None] | None = None
+        self._acceptor: asyncio.Future[None] | None = None
         self._sink: asyncio.Server | None = None
         self._conns: dict[Connection, asyncio.Task[None]] = {}
         self._extra: set[asyncio.Task[None]] = set()
@@ -1055,40 +1060,54 @@ class HostileServer:
         return self.store.ledger
 
     async def start(self) -> None:
-        await self.listen_now()
+        self.listen_now()
         if self._sink is None:
             self._sink = await asyncio.start_server(self._sink_serve, HOST, 0)
             self.sink_port = self._sink.sockets[0].getsockname()[1]
 
-    def listen_now(self) -> asyncio.Future[None]:
-        """Listen on the port at once (connections queue until serving starts); serve soon.
+    def listen_now(self) -> None:
+        """Listen on the port at once; connections queue in the backlog until accepted.
 
         Synchronous, so that a retry hook can bring a killed server back before the retry
-        connects. Returns the future of the serving start.
+        connects. Connections are accepted one by one by a task of this server, never by
+        ``asyncio.start_server``: a server closed while asyncio is accepting a connection can
+        leave that socket unclosed (CPython 3.11), and every socket here must be accounted for.
         """
-        sock = socket.create_server((HOST, self.port), reuse_port=False, backlog=128)
+        sock = socket.create_server((HOST, self.port), backlog=128)
+        sock.setblocking(False)
         self.port = sock.getsockname()[1]
+        self._acceptor = asyncio.ensure_future(self._accept(sock))
 
-        async def serve() -> None:
-            self._listener = await asyncio.start_server(self._serve, sock=sock, limit=MAX_HEAD)
-
-        self._starting = asyncio.ensure_future(serve())
-        return self._starting
+    async def _accept(self, sock: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                accepted, _ = await loop.sock_accept(sock)
+                try:
+                    reader, writer = await asyncio.open_connection(sock=accepted, limit=MAX_HEAD)
+                except BaseException:
+                    accepted.close()
+                    raise
+                self.connections += 1
+                conn = Connection(self.connections, writer)
+                self.histories[conn.number] = conn.history
+                self._conns[conn] = asyncio.ensure_future(self._serve(reader, conn))
+        finally:
+            sock.close()
 
     async def kill(self) -> None:
         """Stop listening and cut every connection, as a crashed process would (state kept)."""
-        if self._starting is not None:
-            await self._starting
-        if self._listener is not None:
-            self._listener.close()
-            await self._listener.wait_closed()
-            self._listener = None
+        if self._acceptor is not None:
+            self._acceptor.cancel()
+            await asyncio.gather(self._acceptor, return_exceptions=True)
+            self._acceptor = None
         tasks = [*self._conns.values(), *self._extra]
         for conn in list(self._conns):
             conn.writer.transport.abort()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self._conns.clear()
 
     async def drained(self, timeout: float = 15.0) -> None:
         """Wait until every connection has ended (the clients closed theirs; faults finished)."""
@@ -1098,7 +1117,7 @@ class HostileServer:
 
     async def restart(self) -> None:
         """Listen again on the same port, with the state and ledger as they were."""
-        await self.listen_now()
+        self.listen_now()
 
     async def close(self) -> None:
         await self.kill()
@@ -1134,25 +1153,17 @@ class HostileServer:
 
     # -- serving --
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        conn = Connection(self.connections, writer)
-        self.histories[conn.number] = conn.history
-        task = asyncio.current_task()
-        assert task is not None
-        self._conns[conn] = task
+    async def _serve(self, reader: asyncio.StreamReader, conn: Connection) -> None:
         try:
             await self._exchanges(reader, conn)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
         except BadRequestLine:
             self.not_http += 1
-            writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
-        except asyncio.CancelledError:
-            pass  # killed: asyncio's callback for this task must not see a cancelled task
+            conn.writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
         finally:
-            del self._conns[conn]
-            writer.close()
+            self._conns.pop(conn, None)
+            conn.writer.close()
 
     async def _exchanges(self, reader: asyncio.StreamReader, conn: Connection) -> None:
         while not conn.closed:

@@ -695,8 +695,8 @@ def _causes(op: Op, server: HostileServer) -> list[str]:
     return causes or ["no fault on its requests"]
 
 
-def _check(op: Op, server: HostileServer, ledger: dict[tuple[str, str], Any], tally: Tally) -> None:
-    entries = ledger.get((op.kind, op.subject), [])
+def _check(op: Op, server: HostileServer, tally: Tally) -> None:
+    entries = server.ledger.of(op.kind, op.subject)
     found = []
     if op.kind in UNSAFE and len(entries) > 1:
         found.append("unsafe writes applied twice")
@@ -799,9 +799,8 @@ async def test_mixed_run_every_answer_belongs_to_its_request() -> None:
     leftover = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
     fds_after = _fds()
 
-    ledger = server.ledger.by_subject()
     for op in ops:
-        _check(op, server, ledger, tally)
+        _check(op, server, tally)
     reused = sum(1 for e in server.ledger if e.operation in UNSAFE and not e.fresh)
     print(_table(tally, server, ops, reused))  # noqa: T201  (shown with pytest -s)
 
