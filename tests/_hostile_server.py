@@ -257,11 +257,6 @@ class Ledger(list[LedgerEntry]):
     def of(self, operation: str, subject: str) -> list[LedgerEntry]:
         return list(self._index.get((operation, subject), ()))
 
-    def duplicates(self) -> dict[tuple[str, str], int]:
-        """Unsafe writes applied more than once, with their counts."""
-        counts = Counter((e.operation, e.subject) for e in self if e.operation in UNSAFE)
-        return {key: n for key, n in counts.items() if n > 1}
-
 
 Handler = Callable[["Store", Request, str], Reply]
 
@@ -568,10 +563,9 @@ class Exchange:
     handler: Handler | None
     rng: random.Random
     keep_alive: bool = True
-    applied: bool = False
 
     def apply(self) -> Reply:
-        """Carry the request out (once) and return its well-formed answer."""
+        """Carry the request out (the ledger records a write) and return its proper answer."""
         store = self.server.store
         if self.handler is None:
             reply = error_reply(404, f"Cannot {self.request.method} {self.request.path}")
@@ -579,7 +573,6 @@ class Exchange:
             reply = error_reply(404, f"Booking with uid={self.uid} was not found in the database")
         else:
             reply = self.handler(store, self.request, self.uid)
-        self.applied = True
         reply.headers.extend(GENEROUS_LIMIT)
         reply.headers.extend(self.stamp())
         return reply
@@ -949,27 +942,6 @@ FAULTS: dict[str, Fault] = {
     "stall_forever": stall_forever,
     "unsolicited_trickle": unsolicited_trickle,
 }
-
-#: Faults after which the write has been applied although the answer says otherwise or nothing.
-APPLIED_FIRST = frozenset(
-    {
-        "drop_after",
-        "cut_body",
-        "long_content_length",
-        "slow_headers",
-        "slow_body",
-        "malformed_status",
-        "malformed_header",
-        "bad_chunked",
-        "corrupt_gzip",
-        "gzip_bomb",
-        "huge_chunked",
-        "huge_content_length",
-        "html_200",
-        "envelope_applied",
-        "wrong_types",
-    }
-)
 
 
 # --- the server ------------------------------------------------------------------------------
