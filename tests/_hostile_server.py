@@ -647,9 +647,14 @@ async def unsolicited_later(x: Exchange) -> None:
 
 
 async def close_after_answer(x: Exchange) -> None:
-    """A keep-alive answer (no ``Connection: close``), then the connection is closed at once."""
+    """A keep-alive answer (no ``Connection: close``), then the connection is closed at once.
+
+    The FIN goes out right behind the answer (in the same step), so it has reached the client
+    before the client has even read the answer: a client that looks before it writes can see
+    the connection is closed, whatever the timing of the event loop.
+    """
     x.answer(x.apply())
-    await x.drain()
+    x.conn.writer.write_eof()
     x.keep_alive = False
 
 
