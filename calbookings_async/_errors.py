@@ -242,6 +242,8 @@ class APIStatusError(CalError):
         self.method = method
         self.url = url
         self.rate_limits: Mapping[str, RateLimit] = dict(rate_limits or {})
+        #: The path the error envelope says it answers (``"path"``), if it names one.
+        self.answered_path: str | None = None
         self.may_have_been_applied = may_have_been_applied
         self.attempts = attempts
         super().__init__(self._render())

@@ -8,6 +8,10 @@ This is the one place that says, per operation, what the session sends and what 
   today; moving one to a newer version changes its row here (and the models it returns).
 * ``limits`` are the route throttles Cal.com publishes (docs/API-NOTES.md §8, §13), known
   before the first response so the pacer holds even the first window of a bulk run.
+* ``pooled`` lets an operation's requests reuse kept-alive connections: only reads and
+  state-setting writes whose success answer names the booking asked for (checked by the
+  endpoint's decoder). Everything else goes out on a fresh connection, where no answer meant for
+  another request can be waiting.
 
 Endpoint modules look their rows up here; the session reads the fields, and knows nothing else of
 bookings. Imports only ``_types``.
@@ -33,6 +37,19 @@ def _throttle(name: str) -> tuple[RouteLimit, ...]:
     # Cal.com's named throttles: 5 requests per 60 s, then a 60 s block (API-NOTES §13).
     return (RouteLimit(name=name, limit=5, window=60.0),)
 
+
+#: The operations whose answers name the booking asked for, checked by their decoders.
+_POOLED = frozenset(
+    {
+        "bookings.get",
+        "bookings.cancel",
+        "bookings.mark_absent",
+        "bookings.reassign_to",
+        "bookings.confirm",
+        "bookings.decline",
+        "bookings.update_location",
+    }
+)
 
 # name, method, path, safety, limits. Why each write has its safety:
 # - create, reschedule, add guests, automatic reassign make something new (a booking, an
@@ -108,6 +125,7 @@ OPERATIONS: Mapping[str, Operation] = {
         safety=safety,
         api_version=API_VERSION,
         limits=limits,
+        pooled=name in _POOLED,
     )
     for name, method, path, safety, limits in _ROWS
 }

@@ -8,6 +8,12 @@ is; a success status whose body is the error envelope is an error too (the class
 status). :func:`error_from` builds that error; it is the one place an ``APIStatusError`` is made
 from a response.
 
+An answer must be the answer to the request just sent (a server or proxy that writes an answer
+nobody asked for on a kept-alive connection would otherwise hand one request another's result).
+A success answer is checked by the endpoint's decoder (the booking's uid, say); an error answer
+is checked here: Cal.com's error envelope names the path it answers (``"path"``), and one that
+names another path raises ``AnswerMismatch``.
+
 This module imports ``_ratelimit``, ``_errors`` and ``_types``.
 """
 
@@ -17,10 +23,11 @@ import html
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import orjson
 
-from ._errors import APIStatusError, DecodeError, RateLimitError, error_for_status
+from ._errors import AnswerMismatch, APIStatusError, DecodeError, RateLimitError, error_for_status
 from ._ratelimit import Reported, largest_reset, parse_retry_after, to_public
 from ._types import JSONObject, RawResponse
 
@@ -89,7 +96,7 @@ def read_answer(
                     method=method,
                     url=url,
                 ) from None
-    raise error_from(
+    failure = error_from(
         response,
         method=method,
         url=url,
@@ -97,6 +104,10 @@ def read_answer(
         reported=reported,
         observed_at=observed_at,
     )
+    answered = failure.answered_path
+    if answered is not None and not _same_path(answered, url):
+        raise AnswerMismatch("$.path", f"an error about {answered!r}, not this request's path")
+    raise failure
 
 
 def error_from(
@@ -124,6 +135,7 @@ def error_from(
         except orjson.JSONDecodeError:
             envelope = None
     code, message, details = _error_fields(envelope)
+    answered = envelope.get("path") if isinstance(envelope, dict) else None
     if not message:
         if response.too_large is not None:
             message = f"{response.reason}: the error body was too large to read"
@@ -145,8 +157,22 @@ def error_from(
         retry_after = largest_reset(reported)
         if retry_after is None:
             retry_after = parse_retry_after(response.header("Retry-After"))
-        return RateLimitError(retry_after=retry_after, **fields)
-    return cls(**fields)
+        error: APIStatusError = RateLimitError(retry_after=retry_after, **fields)
+    else:
+        error = cls(**fields)
+    error.answered_path = answered if isinstance(answered, str) else None
+    return error
+
+
+def _same_path(answered: str, url: str) -> bool:
+    """Whether the path an error envelope names is the path of ``url``.
+
+    The server names the path it received (its query left out here); behind a proxy that
+    strips a prefix of the base URL it is a suffix of ours.
+    """
+    ours = urlsplit(url).path
+    theirs = answered.split("?", 1)[0]
+    return bool(theirs) and ours.endswith(theirs)
 
 
 def _error_fields(envelope: Any) -> tuple[str | None, str | None, Any]:

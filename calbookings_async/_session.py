@@ -295,7 +295,7 @@ class Session:
             call.url,
             call.headers,
             call.body,
-            fresh_connection=not call.operation.idempotent,
+            fresh_connection=not call.operation.pooled,
             total_timeout=total,
             connect_timeout=timeout.connect,
             read_timeout=timeout.read,

@@ -172,6 +172,11 @@ class Operation:
         safety: Whether repeating it can apply it twice (see :class:`Safety`).
         api_version: The ``cal-api-version`` header sent with it.
         limits: Rate limits of this route known before any response (named throttles).
+        pooled: Whether its requests may go out on kept-alive connections. Only for operations
+            that are safe to repeat and whose answers name what they answer (the booking's uid,
+            checked by the endpoint's decoder; an error's path, checked by the session), so that
+            an answer meant for another request cannot pass as theirs. Every other request goes
+            out on a fresh connection.
         idempotent: Derived: whether it is safe to send again after the server may have seen it.
     """
 
@@ -181,10 +186,13 @@ class Operation:
     safety: Safety
     api_version: str
     limits: tuple[RouteLimit, ...] = ()
+    pooled: bool = False
     idempotent: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "idempotent", self.safety is not Safety.UNSAFE)
+        if self.pooled and not self.idempotent:
+            raise ValueError(f"{self.name}: an unsafe write never goes on a pooled connection")
 
 
 class RawRequest:

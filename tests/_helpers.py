@@ -61,19 +61,22 @@ _CODES = {
 
 
 def error_envelope(
-    status: int, message: str = "something went wrong", details: Any = None
+    status: int, message: str = "something went wrong", details: Any = None, path: str | None = None
 ) -> dict[str, Any]:
-    """A Cal.com error envelope (API-NOTES §7) for ``status``."""
-    return {
-        "status": "error",
-        "timestamp": "2026-01-12T10:00:00.000Z",
-        "path": "/v2/bookings/uid/decline",
-        "error": {
-            "code": _CODES.get(status, "HttpException"),
-            "message": message,
-            "details": details if details is not None else {"statusCode": status},
-        },
+    """A Cal.com error envelope (API-NOTES §7) for ``status``.
+
+    ``path`` is the request path the envelope says it answers; left out by default, as a
+    scripted reply is not written for one request (the SDK checks a path when there is one).
+    """
+    envelope: dict[str, Any] = {"status": "error", "timestamp": "2026-01-12T10:00:00.000Z"}
+    if path is not None:
+        envelope["path"] = path
+    envelope["error"] = {
+        "code": _CODES.get(status, "HttpException"),
+        "message": message,
+        "details": details if details is not None else {"statusCode": status},
     }
+    return envelope
 
 
 @dataclass

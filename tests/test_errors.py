@@ -469,7 +469,7 @@ async def test_errors_from_responses_pickle(
 
 def test_error_envelope_helper_matches_the_notes() -> None:
     # Guard the fixture itself: the shape of API-NOTES §7.
-    body = orjson.loads(orjson.dumps(error_envelope(404)))
+    body = orjson.loads(orjson.dumps(error_envelope(404, path="/v2/bookings/uid/decline")))
     assert set(body) == {"status", "timestamp", "path", "error"}
     assert set(body["error"]) == {"code", "message", "details"}
     assert API_KEY not in orjson.dumps(body).decode()

@@ -459,3 +459,28 @@ def test_something_that_is_not_a_transport_is_refused() -> None:
     with pytest.raises(InvalidArgumentError) as caught:
         CalBookings(api_key=API_KEY, transport=object())  # type: ignore[arg-type]
     assert caught.value.argument == "transport"
+
+
+async def test_an_error_about_another_path_is_an_answer_to_another_request() -> None:
+    drops: list[str] = []
+    body = json_response(400, error_envelope(400, "no", path="/v2/bookings/other/cancel")).body
+    stale = RawResponse(400, "Bad Request", (), body, drop_connection=lambda: drops.append("x"))
+    cal, transport = client(script(stale, json_response(400, error_envelope(400, "no"))))
+    async with cal:
+        with pytest.raises(BadRequestError) as caught:
+            await cal.bookings.cancel(UID)
+    assert len(transport.requests) == 2  # the first answer was not this request's: sent again
+    assert drops == ["x"]
+    assert caught.value.may_have_been_applied is True  # the first attempt's fate is unknown
+    assert caught.value.earlier_attempt_may_have_applied is True
+
+
+async def test_an_error_naming_this_path_is_this_requests_answer() -> None:
+    path = f"/v2/bookings/{UID}/cancel"
+    cal, transport = client(script(json_response(400, error_envelope(400, "no", path=path))))
+    async with cal:
+        with pytest.raises(BadRequestError) as caught:
+            await cal.bookings.cancel(UID)
+    assert len(transport.requests) == 1
+    assert caught.value.may_have_been_applied is False
+    assert caught.value.answered_path == path
