@@ -1133,8 +1133,8 @@ class HostileServer:
     async def _serve(self, reader: asyncio.StreamReader, conn: Connection) -> None:
         try:
             await self._exchanges(reader, conn)
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            pass
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass  # the client went away (a closed socket refuses even our FIN: ENOTCONN)
         except BadRequestLine:
             self.not_http += 1
             conn.writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
