@@ -393,6 +393,7 @@ class CalBookings:
             auth=auth,
             clock=clock,
             max_concurrency=max_concurrency,
+            options=options,
             pacer=pacer,
             http_client=f"aiohttp {aiohttp_version}",
         )
@@ -403,7 +404,10 @@ class CalBookings:
         """Wire this client (or view) to ``core`` with ``options``: the one construction path."""
         self._core = core
         self._options = options
-        requester = _BoundRequester(core.session, options)
+        session = core.session
+        # The client itself calls the session directly (its options are the session's); a view
+        # goes through a requester bound to its own options.
+        requester = session if options is session.options else _BoundRequester(session, options)
         self.bookings = Bookings(requester)
         """The bookings endpoints (:class:`Bookings`)."""
         self.organizations = Organizations(requester)

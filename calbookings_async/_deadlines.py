@@ -50,7 +50,8 @@ class DeadlineWatch:
         """Stop watching ``task`` (its call ended)."""
         if task is not None:
             self._calls.pop(task, None)
-            self._expired.discard(task)
+            if self._expired:
+                self._expired.discard(task)
 
     def expired(self, task: asyncio.Task[object] | None) -> bool:
         """Whether ``task`` was cancelled by this watch (and by nothing else).

@@ -46,7 +46,6 @@ _SPACES = re.compile(r"[\s\x00-\x1f\x7f]+")
 
 def read_answer(
     response: RawResponse,
-    *,
     method: str,
     url: str,
     decode: Callable[[JSONObject], T],

@@ -86,53 +86,38 @@ class CallOptions:
 
 
 class _Call(Generic[T]):
-    """One call in progress: what it sends, and what its attempts so far have told."""
+    """One call in progress: what it sends, and what its attempts so far have told.
 
-    __slots__ = (
-        "attempts",
-        "body",
-        "cut_timeouts",
-        "deadline",
-        "decode",
-        "earlier_applied",
-        "generation",
-        "headers",
-        "operation",
-        "options",
-        "request_id",
-        "sending",
-        "started",
-        "url",
-    )
+    The class attributes are the state of a call that has not failed yet; they are set on the
+    instance only when they change (the first attempt of most calls changes none of them).
+    """
+
+    #: Attempts handed to the transport so far.
+    attempts = 0
+    #: Whether an attempt before the latest may have been applied.
+    earlier_applied = False
+    #: Whether an attempt is with the transport right now.
+    sending = False
+    #: The loop time by which the whole call must end, or ``None``.
+    deadline: float | None = None
 
     def __init__(
         self,
         operation: Operation,
-        url: str,
-        body: bytes | None,
+        request: RawRequest,
         decode: Callable[[JSONObject], T],
         options: CallOptions,
+        started: float,
+        generation: int,
     ) -> None:
         self.operation = operation
-        self.url = url
-        self.body = body
+        #: What the next attempt hands the transport.
+        self.request = request
         self.decode = decode
         self.options = options
-        self.request_id = ""
-        #: The headers the next attempt sends (rebuilt after a token refresh).
-        self.headers: dict[str, str] = {}
-        #: The auth generation ``headers`` were built with.
-        self.generation = -1
-        self.started = 0.0
-        #: The loop time by which the whole call must end, or ``None``.
-        self.deadline: float | None = None
-        #: Whether even the first attempt's timeout must be cut to the deadline.
-        self.cut_timeouts = False
-        self.attempts = 0
-        #: Whether an attempt before the latest may have been applied.
-        self.earlier_applied = False
-        #: Whether an attempt is with the transport right now.
-        self.sending = False
+        self.started = started
+        #: The auth generation ``request``'s headers were built with.
+        self.generation = generation
 
 
 class Session:
@@ -144,6 +129,7 @@ class Session:
         auth: The credentials, and their refresh.
         clock: Where time is read and retry waits happen.
         max_concurrency: Most requests in flight at once.
+        options: The client's options, for calls made without options of their own.
         pacer: Holds each attempt until the rate limits allow it, and learns from each
             response (``None``: no pacing).
         http_client: Named in the ``User-Agent``.
@@ -157,9 +143,11 @@ class Session:
         auth: Auth,
         clock: Clock,
         max_concurrency: int,
+        options: CallOptions,
         pacer: Pacer | None = None,
         http_client: str = "",
     ) -> None:
+        self.options = options
         self._transport = transport
         self._base_url = base_url
         self._auth = auth
@@ -220,7 +208,7 @@ class Session:
         query: Query | None = None,
         body: Mapping[str, Any] | None = None,
         decode: Callable[[JSONObject], T],
-        options: CallOptions,
+        options: CallOptions | None = None,
     ) -> T:
         """Send one API call and return its decoded success envelope.
 
@@ -230,7 +218,7 @@ class Session:
             query: Query parameters, already formatted as strings.
             body: JSON object body, or ``None``.
             decode: Turns the JSON object envelope of a 2xx response into the result.
-            options: The retry policy and timeout of this call.
+            options: The retry policy and timeout of this call (``None``: the client's).
 
         Returns:
             What ``decode`` returned.
@@ -241,7 +229,7 @@ class Session:
             DecodeError: A 2xx response whose body is not a JSON object, or that ``decode``
                 refused; it carries the response's method, URL, status and request id.
         """
-        call = self._call(operation, path, query, body, decode, options)
+        call = self._call(operation, path, query, body, decode, options or self.options)
         watched = None if call.deadline is None else self._deadlines.watch(call.deadline)
         try:
             try:
@@ -269,58 +257,79 @@ class Session:
         url = self._base_url + path
         if query:
             url += "?" + urlencode(query, quote_via=quote, safe="")
-        call = _Call(operation, url, None if body is None else orjson.dumps(body), decode, options)
-        call.request_id = self._request_id_prefix + str(next(self._request_numbers))
-        call.started = self._clock.monotonic()
+        data = None if body is None else orjson.dumps(body)
+        request_id = self._request_id_prefix + str(next(self._request_numbers))
+        timeout = options.timeout
+        request = RawRequest(
+            operation.method,
+            url,
+            self._headers_for(operation, data is not None, request_id),
+            data,
+            not operation.pooled,
+            timeout.total,
+            timeout.connect,
+            timeout.read,
+            operation.name,
+            request_id,
+        )
+        call = _Call(
+            operation, request, decode, options, self._clock.monotonic(), self._auth.generation
+        )
         deadline = options.retry.deadline
         if deadline is not None:
             call.deadline = asyncio.get_running_loop().time() + deadline
-            if options.timeout.total is not None and options.timeout.total > deadline:
-                call.cut_timeouts = True
+            if timeout.total is None or timeout.total > deadline:
+                request.total_timeout = deadline
         return call
 
-    def _request(self, call: _Call[Any]) -> RawRequest:
-        """The request one attempt of ``call`` hands the transport (new for every attempt)."""
-        if call.generation != self._auth.generation:
-            # First attempt, or the token was refreshed since: the current credentials.
+    def _next_request(self, call: _Call[Any]) -> RawRequest:
+        """The request of a call's next attempt: the current credentials, the time left."""
+        sent = call.request
+        headers = sent.headers
+        if call.generation != self._auth.generation:  # the token was refreshed since
             call.generation = self._auth.generation
-            call.headers = self._headers_for(call.operation, call.body is not None, call.request_id)
-        timeout = call.options.timeout
-        total = timeout.total
-        if call.deadline is not None and (call.attempts or call.cut_timeouts):
-            # A later attempt, or a timeout longer than the deadline: end by the deadline.
+            headers = self._headers_for(
+                call.operation, sent.body is not None, sent.request_id or ""
+            )
+        total = call.options.timeout.total
+        if call.deadline is not None:
             total = _within(total, call.deadline)
         return RawRequest(
-            call.operation.method,
-            call.url,
-            call.headers,
-            call.body,
-            fresh_connection=not call.operation.pooled,
-            total_timeout=total,
-            connect_timeout=timeout.connect,
-            read_timeout=timeout.read,
-            operation=call.operation.name,
-            request_id=call.request_id,
+            sent.method,
+            sent.url,
+            headers,
+            sent.body,
+            sent.fresh_connection,
+            total,
+            sent.connect_timeout,
+            sent.read_timeout,
+            sent.operation,
+            sent.request_id,
         )
 
     def _headers_for(self, operation: Operation, has_body: bool, request_id: str) -> dict[str, str]:
         """The headers of one request of ``operation`` (from a cache kept per auth state)."""
-        if self._headers_generation != self._auth.generation:
-            self._headers.clear()
-            self._headers_generation = self._auth.generation
         key = (operation.api_version, has_body)
         headers = self._headers.get(key)
-        if headers is None:
-            headers = {
-                "Accept": "application/json",
-                "User-Agent": self._user_agent,
-                "cal-api-version": operation.api_version,
-                **self._auth.credentials.headers(),
-            }
-            if has_body:
-                headers["Content-Type"] = "application/json"
-            self._headers[key] = headers
+        if headers is None or self._headers_generation != self._auth.generation:
+            headers = self._base_headers(key)
         return {**headers, "X-Request-Id": request_id}
+
+    def _base_headers(self, key: tuple[str, bool]) -> dict[str, str]:
+        if self._headers_generation != self._auth.generation:
+            self._headers.clear()  # the token was refreshed: every entry is stale
+            self._headers_generation = self._auth.generation
+        version, has_body = key
+        headers = {
+            "Accept": "application/json",
+            "User-Agent": self._user_agent,
+            "cal-api-version": version,
+            **self._auth.credentials.headers(),
+        }
+        if has_body:
+            headers["Content-Type"] = "application/json"
+        self._headers[key] = headers
+        return headers
 
     async def _recover(self, call: _Call[T], error: CalError) -> T:
         """The retry loop, entered when the first attempt failed with ``error``."""
@@ -351,11 +360,12 @@ class Session:
                         wait,
                         operation=call.operation.name,
                         method=call.operation.method,
-                        url=call.url,
+                        url=call.request.url,
                     ),
                     policy,
                 )
                 await budget.sleep(wait)
+            call.request = self._next_request(call)
             try:
                 return await self._attempt(call)
             except CalError as next_error:
@@ -391,7 +401,7 @@ class Session:
             if not slots.try_acquire():
                 await slots.acquire()
             try:
-                request = self._request(call)
+                request = call.request
                 call.attempts += 1
                 for hook in self.attempt_hooks:
                     hook()
@@ -427,8 +437,8 @@ class Session:
         return RequestTimeout(
             what,
             method=call.operation.method,
-            url=call.url,
-            request_id=call.request_id,
+            url=call.request.url,
+            request_id=call.request.request_id,
             request_sent=call.sending,
         )
 
@@ -445,14 +455,7 @@ class Session:
                 response.header("X-Request-Id"),
             )
         try:
-            return read_answer(
-                response,
-                method=request.method,
-                url=request.url,
-                decode=call.decode,
-                reported=reported,
-                observed_at=now,
-            )
+            return read_answer(response, request.method, request.url, call.decode, reported, now)
         except AnswerMismatch as mismatch:
             # The connection delivered an answer meant for another request: nothing more it
             # says can be trusted, and this request's own answer is lost.

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import select
 import ssl
 import warnings
 from collections.abc import Callable
@@ -161,34 +160,22 @@ def _describe(error: BaseException) -> str:
 # --- the pool -------------------------------------------------------------------------------------
 
 
-def _is_clean(protocol: Any) -> bool:
-    """Whether a kept-alive connection may carry a new request: nothing unread, peer still there.
-
-    aiohttp's own state says whether it holds unread bytes or saw the peer close; a ``select``
-    with no wait says whether the kernel holds any (data, or the peer's close).
-    """
-    if protocol is None or protocol.should_close or not protocol.is_connected():
-        return False
-    transport = protocol.transport
-    sock = None if transport is None else transport.get_extra_info("socket")
-    if sock is None:
-        return transport is not None
-    try:
-        readable, _writable, _errors = select.select((sock,), (), (), 0)
-    except (OSError, ValueError):
-        return False
-    return not readable
-
-
 class _CheckedConnector(aiohttp.TCPConnector):
-    """A pool that never hands out a connection with unread bytes or a closed peer."""
+    """A pool that never hands out a connection with unread bytes or a closed peer.
+
+    The event loop reads every socket as soon as bytes (or the peer's close) arrive, and aiohttp
+    keeps what it read on the connection's protocol: ``should_close`` is true when it holds
+    unread bytes, an unfinished body, an error, or its peer closed. (aiohttp's own pool checks
+    only that the socket is still open.)
+    """
 
     async def connect(self, *args: Any, **kwargs: Any) -> aiohttp.connector.Connection:
         # A fresh connection may be refused too (a server that talks before it is asked); try a
         # few, then let the request go on the last one and its answer be checked.
         for _ in range(4):
             connection = await super().connect(*args, **kwargs)
-            if _is_clean(connection.protocol):
+            protocol = connection.protocol
+            if protocol is not None and not protocol.should_close:
                 return connection
             connection.close()  # closed, not returned to the pool
         return await super().connect(*args, **kwargs)
@@ -281,12 +268,11 @@ class AiohttpTransport:
         return aiohttp.ClientSession(connector=connector, raise_for_status=False)
 
     def _client_timeout(self, request: RawRequest) -> aiohttp.ClientTimeout:
+        """aiohttp's timeouts for ``request``, remembered for the next requests like it."""
         key = (request.total_timeout, request.connect_timeout, request.read_timeout)
-        timeout = self._timeouts.get(key)
-        if timeout is None:
-            timeout = aiohttp.ClientTimeout(total=key[0], sock_connect=key[1], sock_read=key[2])
-            if len(self._timeouts) < 16:  # totals cut short by a deadline vary; keep it small
-                self._timeouts[key] = timeout
+        timeout = aiohttp.ClientTimeout(total=key[0], sock_connect=key[1], sock_read=key[2])
+        if len(self._timeouts) < 16:  # totals cut short by a deadline vary; keep it small
+            self._timeouts[key] = timeout
         return timeout
 
     async def send(self, request: RawRequest) -> RawResponse:
@@ -319,7 +305,10 @@ class AiohttpTransport:
                 data=request.body,
                 headers=request.headers,
                 allow_redirects=False,
-                timeout=self._client_timeout(request),
+                timeout=self._timeouts.get(
+                    (request.total_timeout, request.connect_timeout, request.read_timeout)
+                )
+                or self._client_timeout(request),
                 proxy=self._proxy,
             ) as response:
                 connection = response.connection

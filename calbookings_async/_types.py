@@ -233,7 +233,6 @@ class RawRequest:
         url: str,
         headers: Mapping[str, str],
         body: bytes | None = None,
-        *,
         fresh_connection: bool = False,
         total_timeout: float | None = None,
         connect_timeout: float | None = None,
