@@ -429,6 +429,7 @@ class CalBookings:
             concurrency=concurrency,
             stop_on_error=stop_on_error,
             on_progress=on_progress,
+            attempt_hooks=self._session.attempt_hooks,
         )
 
     async def bulk_all(

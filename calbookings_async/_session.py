@@ -54,7 +54,7 @@ from ._ratelimit import (
 )
 from ._retry import retry_after_failure, should_retry
 from ._transport import AiohttpTransport, RawResponse, aiohttp_version
-from ._types import CALL_ATTEMPTS, Clock, JSONObject, Operation, Query, Redacted, redacted
+from ._types import Clock, JSONObject, Operation, Query, Redacted, redacted
 from ._validate import check_str
 
 __all__ = ["Credentials", "RequestOptions", "Session", "user_agent"]
@@ -247,6 +247,8 @@ class Session:
         # it, errors and logs carry it, and it finds the call in the server's logs.
         self._request_id_prefix = f"calbookings-{secrets.token_hex(4)}-"
         self._request_numbers = itertools.count(1)
+        #: Called before every HTTP attempt (retries and token refreshes included).
+        self.attempt_hooks: list[Callable[[], object]] = []
         self._build_headers()
 
     def __repr__(self) -> str:
@@ -409,9 +411,8 @@ class Session:
                 slots._free -= 1  # try_acquire(), inlined: this runs for every request
             else:
                 await slots.acquire()
-            counter = CALL_ATTEMPTS.get()  # the bulk runner's per-item attempt count
-            if counter is not None:
-                counter[0] += 1
+            for hook in self.attempt_hooks:  # the bulk runs counting attempts per item
+                hook()
             try:
                 response = await self._transport.send(method, url, headers, data, timeout)
             finally:

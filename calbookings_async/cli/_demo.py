@@ -31,7 +31,6 @@ from typing import Any
 import attrs
 
 from .. import Booking, BookingStatus, CalBookings, MarkAbsentAttendee, RetryPolicy
-from .._types import CALL_ATTEMPTS
 from ._main import EXIT_FAILED, EXIT_OK, Tally, _describe, make_client, pacing_supported
 from ._progress import ProgressBar
 
@@ -95,8 +94,13 @@ def _plan(bookings: Sequence[Booking], now: datetime) -> _Plan:
 
 
 async def _list_everything(cal: CalBookings, plan_now: datetime, quiet: bool) -> _Plan:
-    counter = [0]
-    CALL_ATTEMPTS.set(counter)  # counts the listing's requests (pages fetched ahead included)
+    requests = 0
+
+    def count() -> None:  # the listing's requests, pages fetched ahead included
+        nonlocal requests
+        requests += 1
+
+    cal._session.attempt_hooks.append(count)
     bookings: list[Booking] = []
     pages = 0
     started = time.monotonic()
@@ -114,9 +118,9 @@ async def _list_everything(cal: CalBookings, plan_now: datetime, quiet: bool) ->
             f"{start_of_line}{'list':<13}{len(bookings)} bookings, {pages} pages  "
             f"{time.monotonic() - started:.1f}s\n"
         )
-    CALL_ATTEMPTS.set(None)
+    cal._session.attempt_hooks.remove(count)
     plan = _plan(bookings, plan_now)
-    plan.pages = counter[0]
+    plan.pages = requests
     return plan
 
 
