@@ -277,16 +277,7 @@ class BulkRun(Generic[ItemT, ResultT]):
         clock: Callable[[], float] = time.monotonic,
         attempt_hooks: MutableSequence[Callable[[], object]] | None = None,
     ) -> None:
-        check_int("concurrency", concurrency, minimum=1)
-        check_bool("stop_on_error", stop_on_error)
-        if not callable(operation):
-            raise InvalidArgumentError("operation", "must be callable (an async function)")
-        if on_progress is not None and not callable(on_progress):
-            raise InvalidArgumentError("on_progress", "must be callable")
-        if not isinstance(items, (Iterable, AsyncIterable)):
-            raise InvalidArgumentError(
-                "items", f"expected an iterable or async iterable, got {type(items).__name__}"
-            )
+        _check_arguments(items, operation, concurrency, stop_on_error, on_progress)
         self._items = items
         self._operation = operation
         self._concurrency = concurrency
@@ -317,7 +308,6 @@ class BulkRun(Generic[ItemT, ResultT]):
         self._recent: collections.deque[float] = collections.deque()
         self._started_at: float | None = None
         self._ended_at: float | None = None
-        self._begun = False
         self._iterated = False
         self._exhausted = False
         self._stopping = False  # no new item starts
@@ -330,7 +320,8 @@ class BulkRun(Generic[ItemT, ResultT]):
         self._generator: weakref.ref[AsyncGenerator[Outcome[ItemT, ResultT], None]] | None = None
 
     def __repr__(self) -> str:
-        state = "finished" if self._finished else "running" if self._begun else "not started"
+        started = self._started_at is not None
+        state = "finished" if self._finished else "running" if started else "not started"
         return (
             f"BulkRun({state}, done={self.done}, failed={len(self._failed)}, "
             f"in_flight={len(self._running)}, concurrency={self._concurrency})"
@@ -392,13 +383,10 @@ class BulkRun(Generic[ItemT, ResultT]):
     def stop_reason(self) -> str | None:
         """Why the run stopped taking items, in one line; ``None`` while it has not stopped.
 
-        One of: ``"stopped: the API key or access token was refused (401 AuthenticationError)
-        on item 'abc'"``, ``"stopped: the credentials are not allowed to do this (403
-        PermissionDeniedError) on item 'abc'"``, ``"stopped: the client is closed
-        (ClientClosedError) on item 'abc'"``, ``"stopped: stop_on_error after a failure (404
-        NotFoundError) on item 'abc'"``, ``"stopped: the operation returned str, not an
-        awaitable (InvalidArgumentError) on item 'abc'"``, ``"stopped: reading the items
-        failed (OSError: ...)"`` or ``"stopped: cancelled"``. The first reason wins.
+        For example ``"stopped: the API key or access token was refused (401
+        AuthenticationError) on item 'abc'"``; also a 403, a closed client, ``stop_on_error``,
+        an operation that is not async, a failing source, or ``"stopped: cancelled"``. The
+        first reason wins.
         """
         return self._stop_reason
 
@@ -536,9 +524,8 @@ class BulkRun(Generic[ItemT, ResultT]):
     # --- the workers -------------------------------------------------------------------------
 
     def _begin(self) -> None:
-        if self._begun or self._finished:
+        if self._started_at is not None or self._finished:
             return
-        self._begun = True
         self._started_at = self._clock()
         items = self._items
         if isinstance(items, AsyncIterable):
@@ -566,17 +553,12 @@ class BulkRun(Generic[ItemT, ResultT]):
                 outcome, misused = await _run_item(
                     self._operation, item, self._clock, self._attempts
                 )
-            except BaseException as error:
-                # Cut off by cancel(), or a KeyboardInterrupt and the like: the item did not
-                # finish, and the run takes nothing more.
+            except BaseException:
+                # Cut off by cancel() (or a KeyboardInterrupt): the item did not finish, and
+                # the run takes nothing more.
                 self._unfinished.append(self._running.pop(number))
                 self._cancelled = True
-                if isinstance(error, asyncio.CancelledError):
-                    self._stop("stopped: cancelled")
-                else:
-                    self._stop(
-                        f"stopped: {type(error).__name__} on item {_short.repr(item)}", error
-                    )
+                self._stop("stopped: cancelled")
                 raise
             del self._running[number]
             self._record(outcome, misused)
@@ -714,12 +696,32 @@ class BulkRun(Generic[ItemT, ResultT]):
             with contextlib.suppress(Exception):  # a collection's iterator should not fail
                 if self._sync is not None:
                     self._unfinished.extend(self._sync)
-                elif not self._begun and not isinstance(self._items, AsyncIterable):
+                elif self._started_at is None and not isinstance(self._items, AsyncIterable):
                     self._unfinished.extend(self._items)
         if self._sync is not None and self._owns_source:
             close = getattr(self._sync, "close", None)
             if close is not None:
                 close()
+
+
+def _check_arguments(
+    items: object,
+    operation: object,
+    concurrency: object,
+    stop_on_error: object,
+    on_progress: object,
+) -> None:
+    """Refuse a bad argument of :class:`BulkRun` with an error naming it."""
+    check_int("concurrency", concurrency, minimum=1)
+    check_bool("stop_on_error", stop_on_error)
+    if not callable(operation):
+        raise InvalidArgumentError("operation", "must be callable (an async function)")
+    if on_progress is not None and not callable(on_progress):
+        raise InvalidArgumentError("on_progress", "must be callable")
+    if not isinstance(items, (Iterable, AsyncIterable)):
+        raise InvalidArgumentError(
+            "items", f"expected an iterable or async iterable, got {type(items).__name__}"
+        )
 
 
 def _describe(error: BaseException) -> str:
