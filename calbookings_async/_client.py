@@ -404,7 +404,9 @@ class CalBookings:
             again = run.retry_items()    # failed + unfinished, for a new run
 
         The calls go through this client, so they share its connection pool, concurrency
-        limit, retries and pacing.
+        limit, retries and pacing. An ``AuthenticationError`` (401), ``PermissionDeniedError``
+        (403) or ``ClientClosedError`` stops the run (no new item starts, those in flight
+        finish) and ``run.stop_reason`` says why.
 
         Args:
             items: Any iterable or async iterable (a list, a generator, a file's lines, a
@@ -448,7 +450,8 @@ class CalBookings:
             time and the rate. ``report.retry_items()`` feeds a new run.
 
         Raises:
-            InvalidArgumentError: A bad argument (see :meth:`bulk`).
+            InvalidArgumentError: A bad argument (see :meth:`bulk`), or ``operation``
+                returned something that is not awaitable (a plain function).
         """
         run = self.bulk(
             items,
