@@ -294,7 +294,7 @@ class BulkRun(Generic[ItemT, ResultT]):
         self._sync: Iterator[ItemT] | None = None
         self._async: AsyncIterator[ItemT] | None = None
         self._owns_source = False
-        self._reading = asyncio.Lock()  # one worker reads the source at a time
+        self._reading = asyncio.Lock()
         # Finished outcomes on their way to the consumer (``None``: look again, the run may
         # be over). Bounded: a worker whose outcome finds it full waits for the consumer.
         self._ready: asyncio.Queue[Outcome[ItemT, ResultT] | None] = asyncio.Queue(concurrency)
@@ -566,22 +566,20 @@ class BulkRun(Generic[ItemT, ResultT]):
 
     async def _take(self) -> tuple[ItemT] | tuple[()]:
         """``(item,)``: the next item; ``()`` once no item may start."""
-        async with self._reading:
-            if self._stopping or self._exhausted:
-                return ()
-            try:
-                if self._sync is not None:
-                    return (next(self._sync),)
-                assert self._async is not None
+        try:
+            if self._sync is not None:
+                return () if self._stopping or self._exhausted else (next(self._sync),)
+            assert self._async is not None
+            async with self._reading:  # one worker awaits the async source at a time
+                if self._stopping or self._exhausted:
+                    return ()
                 return (await self._async.__anext__(),)
-            except (StopIteration, StopAsyncIteration):
-                self._exhausted = True
-            except Exception as error:  # the caller's source failed: stop taking items
-                self._stop(
-                    f"stopped: reading the items failed ({_describe(error)}: {error})", error
-                )
-                self._raise = error
-            return ()
+        except (StopIteration, StopAsyncIteration):
+            self._exhausted = True
+        except Exception as error:  # the caller's source failed: stop taking items
+            self._stop(f"stopped: reading the items failed ({_describe(error)}: {error})", error)
+            self._raise = error
+        return ()
 
     def _worker_ended(self, worker: asyncio.Task[None]) -> None:
         self._workers.discard(worker)
