@@ -1,12 +1,12 @@
 """Run one async operation over many items with bounded concurrency, one outcome per item.
 
 :class:`BulkRun` starts ``concurrency`` worker tasks. Each worker takes the next item from the
-source (one worker reads at a time, and only when it is free: a run over a million uids read
-from a file takes an item only when a worker can start it, never a million tasks), runs the
-operation, records the :class:`Outcome` (the item, the result or the error, the HTTP attempts
-made, the time taken) and hands it to the consumer through a bounded queue of ``concurrency``
-outcomes, in completion order. A worker whose outcome finds the queue full waits, so items
-running plus outcomes not yet taken never exceed ``2 * concurrency``.
+source only when it is free to start it (so a run over a million uids read from a file holds
+``concurrency`` items, never a million tasks or queue entries), runs the operation, records the
+:class:`Outcome` (the item, the result or the error, the HTTP attempts made, the time taken)
+and hands it to the consumer through a bounded queue of ``concurrency`` outcomes, in completion
+order. A worker whose outcome finds the queue full waits, so items running plus outcomes not
+yet taken never exceed ``2 * concurrency``.
 
 One item's failure never stops the others: every ``Exception`` the operation raises, a typed
 ``CalError`` or a bug in the caller's lambda, becomes that item's ``error``. Three errors no
@@ -23,7 +23,7 @@ HTTP attempts are counted per item by the run itself: each item's call runs with
 context variable of the run (tasks the call starts inherit it), and :meth:`BulkRun.count_attempt`,
 which the client's session calls before every attempt, adds one to the counter in force.
 
-This module imports ``_validate``, ``_errors`` and ``_types``; never ``_client``, ``_session`` or
+This module imports ``_validate`` and ``_errors``; never ``_client``, ``_session`` or
 ``_bookings``: it runs any coroutine function, not only the SDK's.
 """
 
@@ -286,7 +286,8 @@ class BulkRun(Generic[ItemT, ResultT]):
         self._clock = clock
         self._attempt_hooks = attempt_hooks
         # The run's own: an item's counter is visible to this run's count_attempt only, in the
-        # item's worker and in every task its call starts.
+        # item's worker and in every task its call starts. (Set and reset around each call, so
+        # no context keeps it once the tasks of the run's items have ended.)
         self._attempts: ContextVar[list[int] | None] = ContextVar(
             "calbookings_async_bulk_attempts", default=None
         )
@@ -294,7 +295,7 @@ class BulkRun(Generic[ItemT, ResultT]):
         self._sync: Iterator[ItemT] | None = None
         self._async: AsyncIterator[ItemT] | None = None
         self._owns_source = False
-        self._reading = asyncio.Lock()
+        self._reading = asyncio.Lock()  # one worker awaits an async source at a time
         # Finished outcomes on their way to the consumer (``None``: look again, the run may
         # be over). Bounded: a worker whose outcome finds it full waits for the consumer.
         self._ready: asyncio.Queue[Outcome[ItemT, ResultT] | None] = asyncio.Queue(concurrency)
