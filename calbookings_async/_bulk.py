@@ -1,25 +1,29 @@
 """Run one async operation over many items with bounded concurrency, one outcome per item.
 
-:class:`BulkRun` takes items from any iterable or async iterable lazily: an item is taken from
-the source only when a slot is free, so a run over a million uids read from a file holds at most
-``concurrency`` calls in flight (and at most ``concurrency`` finished outcomes waiting for the
-consumer), never a million tasks. Each item runs in its own task; when it finishes, its
-:class:`Outcome` (the item, the result or the error, the HTTP attempts made, the time taken) is
-recorded and handed to the consumer in completion order, and the next item starts at once, even
-while the consumer is busy with an earlier outcome.
+:class:`BulkRun` starts ``concurrency`` worker tasks. Each worker takes the next item from the
+source only when it is free to start it (so a run over a million uids read from a file holds
+``concurrency`` items, never a million tasks or queue entries), runs the operation, records the
+:class:`Outcome` (the item, the result or the error, the HTTP attempts made, the time taken)
+and hands it to the consumer through a bounded queue of ``concurrency`` outcomes, in completion
+order. A worker whose outcome finds the queue full waits, so items running plus outcomes not
+yet taken never exceed ``2 * concurrency``.
 
 One item's failure never stops the others: every ``Exception`` the operation raises, a typed
-``CalError`` or a bug in the caller's lambda, becomes that item's ``error``. Stopping early
-(cancelling the consuming task, ``await run.cancel()``, ``aclose()``, leaving ``async with``, or
-``break`` out of ``async for`` once the iterator is collected) cancels the calls in flight and
-waits for them, so no task outlives the run. The run then knows exactly which items succeeded,
-which failed and which are unfinished, and :meth:`BulkRun.retry_items` feeds the last two into a
-new run.
+``CalError`` or a bug in the caller's lambda, becomes that item's ``error``. Three errors no
+item can survive stop the run instead (``AuthenticationError``, ``PermissionDeniedError``,
+``ClientClosedError``): no new item starts, the items in flight finish, and the run says why
+(``stop_reason``). An operation that returns something not awaitable (a plain function) stops
+the run at its first item and raises ``InvalidArgumentError``. Stopping early (cancelling the
+consuming task, ``await run.cancel()``, ``aclose()``, leaving ``async with``, or ``break`` out
+of ``async for`` once the iterator is collected) cancels the calls in flight and waits for them,
+so no task outlives the run. The run then knows exactly which items succeeded, which failed and
+which are unfinished, and :meth:`BulkRun.retry_items` feeds the last two into a new run.
 
-How many HTTP attempts an item's call made is counted through :data:`CALL_ATTEMPTS`, a context
-variable each item's task sets and the session increments once per attempt.
+HTTP attempts are counted per item by the run itself: each item's call runs with a counter in a
+context variable of the run (tasks the call starts inherit it), and :meth:`BulkRun.count_attempt`,
+which the client's session calls before every attempt, adds one to the counter in force.
 
-This module imports ``_validate``, ``_errors`` and ``_types``; never ``_client``, ``_session`` or
+This module imports ``_validate`` and ``_errors``; never ``_client``, ``_session`` or
 ``_bookings``: it runs any coroutine function, not only the SDK's.
 """
 
@@ -28,7 +32,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import inspect
 import logging
+import reprlib
 import time
 import weakref
 from collections.abc import (
@@ -39,15 +45,22 @@ from collections.abc import (
     Callable,
     Iterable,
     Iterator,
+    MutableSequence,
     Sized,
 )
+from contextvars import ContextVar
 from types import TracebackType
-from typing import Any, Generic, TypeVar, cast
+from typing import Generic, TypeVar, cast
 
 import attrs
 
-from ._errors import InvalidArgumentError
-from ._types import CALL_ATTEMPTS
+from ._errors import (
+    APIStatusError,
+    AuthenticationError,
+    ClientClosedError,
+    InvalidArgumentError,
+    PermissionDeniedError,
+)
 from ._validate import check_bool, check_int
 
 __all__ = ["BulkReport", "BulkRun", "Outcome", "Progress"]
@@ -59,6 +72,18 @@ ResultT = TypeVar("ResultT")
 
 #: Completions within this many seconds make up the "current rate" of :class:`Progress`.
 RATE_WINDOW = 5.0
+
+#: Errors no item can survive, and how a stopped run says so: every further item would fail
+#: the same way, and each would spend a request against the rate limit.
+FATAL_ERRORS: tuple[tuple[type[Exception], str], ...] = (
+    (AuthenticationError, "the API key or access token was refused"),
+    (PermissionDeniedError, "the credentials are not allowed to do this"),
+    (ClientClosedError, "the client is closed"),
+)
+
+_short = reprlib.Repr()
+_short.maxstring = 60
+_short.maxother = 60
 
 
 @attrs.frozen(kw_only=True)
@@ -127,7 +152,8 @@ class BulkReport(Generic[ItemT, ResultT]):
     """Everything a finished (or stopped) bulk run did; what :meth:`BulkRun.collect` returns.
 
     Attributes:
-        outcomes: One :class:`Outcome` per finished item, in completion order.
+        outcomes: One :class:`Outcome` per finished item, in completion order (empty in a
+            report of a run that was iterated rather than collected).
         unfinished: Items that never finished: in flight when the run was stopped (a write
             among them may or may not have been applied), or never started. Items of a
             source without a length that were never taken stay in that iterator.
@@ -135,6 +161,15 @@ class BulkReport(Generic[ItemT, ResultT]):
         stopped_on_error: Whether ``stop_on_error`` ended the run early.
         total: ``len(items)``, or ``None`` when the source has no length.
         elapsed: Wall time of the run in seconds.
+        succeeded_count: How many items finished without error.
+        failed_count: How many items finished with an error.
+        attempts: HTTP attempts made over all finished items (retries are
+            ``attempts - done``).
+        stop_reason: Why the run stopped before every item was taken, in one line (``None``
+            when it ran to the end), e.g. ``"stopped: the API key or access token was refused
+            (401 AuthenticationError) on item 'abc'"``.
+        stop_error: The error that stopped the run (``None`` when it ran to the end or was
+            cancelled).
     """
 
     outcomes: list[Outcome[ItemT, ResultT]]
@@ -143,6 +178,11 @@ class BulkReport(Generic[ItemT, ResultT]):
     stopped_on_error: bool
     total: int | None
     elapsed: float
+    succeeded_count: int
+    failed_count: int
+    attempts: int
+    stop_reason: str | None = None
+    stop_error: BaseException | None = None
 
     @property
     def succeeded(self) -> list[Outcome[ItemT, ResultT]]:
@@ -161,28 +201,18 @@ class BulkReport(Generic[ItemT, ResultT]):
 
     @property
     def done(self) -> int:
-        """How many items finished, failures included."""
-        return len(self.outcomes)
+        """How many items finished, **failures included**: ``succeeded_count + failed_count``."""
+        return self.succeeded_count + self.failed_count
 
     @property
     def ok(self) -> bool:
-        """Whether every item finished and none failed."""
-        return (
-            not self.unfinished
-            and not self.cancelled
-            and not self.stopped_on_error
-            and all(outcome.error is None for outcome in self.outcomes)
-        )
-
-    @property
-    def attempts(self) -> int:
-        """HTTP attempts made over all items (retries are ``attempts - done``)."""
-        return sum(outcome.attempts for outcome in self.outcomes)
+        """Whether every item finished, none failed and nothing stopped the run."""
+        return not self.unfinished and self.failed_count == 0 and self.stop_reason is None
 
     @property
     def rate(self) -> float:
-        """Items finished per second over the whole run."""
-        return len(self.outcomes) / self.elapsed if self.elapsed > 0 else 0.0
+        """Items finished (failures included) per second over the whole run."""
+        return self.done / self.elapsed if self.elapsed > 0 else 0.0
 
     def retry_items(self) -> list[ItemT]:
         """The failed items, then the unfinished ones: what a new run should go over."""
@@ -199,6 +229,8 @@ class BulkRun(Generic[ItemT, ResultT]):
             async for outcome in run:           # completion order
                 if not outcome.ok:
                     print(outcome.item, outcome.error)
+        if run.stop_reason:                     # a 401, 403 or closed client stopped it
+            print(run.stop_reason)
         retry = run.retry_items()              # failed + unfinished
 
         report = await cal.bulk(uids, operation).collect()   # or cal.bulk_all(...)
@@ -209,16 +241,25 @@ class BulkRun(Generic[ItemT, ResultT]):
     in the outcomes it yields, or in the report :meth:`collect` returns.
 
     Args:
-        items: Any iterable or async iterable, consumed lazily (one item per free slot).
+        items: Any iterable or async iterable, consumed lazily (an item is taken only when a
+            worker is free to start it).
         operation: Makes the call for one item: ``async def op(item) -> result``, or a lambda
-            returning an awaitable.
+            returning an awaitable. If it returns anything else (a plain function), the run
+            stops at once and iterating it raises :class:`InvalidArgumentError`.
         concurrency: Most items in flight at once (at least 1). Items running plus finished
             outcomes not yet taken by the consumer never exceed twice this number.
         stop_on_error: Stop taking new items after the first failure; items in flight finish
             (their outcomes are still yielded) and the items not started are unfinished.
+            Whatever this says, an ``AuthenticationError`` (401), ``PermissionDeniedError``
+            (403) or ``ClientClosedError`` stops the run the same way (see
+            :attr:`stop_reason`).
         on_progress: Called with a :class:`Progress` after each item finishes. A plain
             function; an exception it raises is logged and ignored.
         clock: Monotonic seconds (for tests).
+        attempt_hooks: A list of hooks called before every HTTP attempt (a client's): the run
+            adds its :meth:`count_attempt` to it while it runs and removes it when it ends.
+            :meth:`CalBookings.bulk` passes its own; without it, ``attempts`` counts only
+            what something else reports through :meth:`count_attempt`.
 
     Raises:
         InvalidArgumentError: ``concurrency`` is not a positive integer, ``operation`` or
@@ -234,50 +275,54 @@ class BulkRun(Generic[ItemT, ResultT]):
         stop_on_error: bool = False,
         on_progress: Callable[[Progress], object] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        attempt_hooks: MutableSequence[Callable[[], object]] | None = None,
     ) -> None:
-        check_int("concurrency", concurrency, minimum=1)
-        check_bool("stop_on_error", stop_on_error)
-        if not callable(operation):
-            raise InvalidArgumentError("operation", "must be callable (an async function)")
-        if on_progress is not None and not callable(on_progress):
-            raise InvalidArgumentError("on_progress", "must be callable")
-        if not isinstance(items, (Iterable, AsyncIterable)):
-            raise InvalidArgumentError(
-                "items", f"expected an iterable or async iterable, got {type(items).__name__}"
-            )
+        _check_arguments(items, operation, concurrency, stop_on_error, on_progress)
         self._items = items
         self._operation = operation
         self._concurrency = concurrency
         self._stop_on_error = stop_on_error
         self._on_progress = on_progress
         self._clock = clock
+        self._attempt_hooks = attempt_hooks
+        # The run's own: an item's counter is visible to this run's count_attempt only, in the
+        # item's worker and in every task its call starts. (Set and reset around each call, so
+        # no context keeps it once the tasks of the run's items have ended.)
+        self._attempts: ContextVar[list[int] | None] = ContextVar(
+            "calbookings_async_bulk_attempts", default=None
+        )
         self._total: int | None = len(items) if isinstance(items, Sized) else None
         self._sync: Iterator[ItemT] | None = None
         self._async: AsyncIterator[ItemT] | None = None
         self._owns_source = False
-        self._feed: asyncio.Task[tuple[bool, ItemT | None]] | None = None
-        self._running: dict[asyncio.Task[Outcome[ItemT, ResultT]], ItemT] = {}
-        self._ready: collections.deque[Outcome[ItemT, ResultT]] = collections.deque()
-        self._waiter: asyncio.Future[None] | None = None
+        self._reading = asyncio.Lock()  # one worker awaits an async source at a time
+        # Finished outcomes on their way to the consumer (``None``: look again, the run may
+        # be over). Bounded: a worker whose outcome finds it full waits for the consumer.
+        self._ready: asyncio.Queue[Outcome[ItemT, ResultT] | None] = asyncio.Queue(concurrency)
+        self._workers: set[asyncio.Task[None]] = set()
+        self._running: dict[int, ItemT] = {}  # worker number -> its item
         self._succeeded: list[ItemT] = []
         self._failed: list[Outcome[ItemT, ResultT]] = []
         self._unfinished: list[ItemT] = []
+        self._attempt_total = 0
         self._outcomes: list[Outcome[ItemT, ResultT]] | None = None  # kept by collect() only
         self._recent: collections.deque[float] = collections.deque()
         self._started_at: float | None = None
         self._ended_at: float | None = None
-        self._begun = False
         self._iterated = False
         self._exhausted = False
         self._stopping = False  # no new item starts
         self._cancelled = False
         self._stopped_on_error = False
         self._finished = False
-        self._source_error: BaseException | None = None
+        self._stop_reason: str | None = None
+        self._stop_error: BaseException | None = None
+        self._raise: BaseException | None = None  # raised to the consumer once the run ends
         self._generator: weakref.ref[AsyncGenerator[Outcome[ItemT, ResultT], None]] | None = None
 
     def __repr__(self) -> str:
-        state = "finished" if self._finished else "running" if self._begun else "not started"
+        started = self._started_at is not None
+        state = "finished" if self._finished else "running" if started else "not started"
         return (
             f"BulkRun({state}, done={self.done}, failed={len(self._failed)}, "
             f"in_flight={len(self._running)}, concurrency={self._concurrency})"
@@ -292,7 +337,7 @@ class BulkRun(Generic[ItemT, ResultT]):
 
     @property
     def done(self) -> int:
-        """Items finished so far, failures included."""
+        """Items finished so far, **failures included** (``len(succeeded_items) + len(failed)``)."""
         return len(self._succeeded) + len(self._failed)
 
     @property
@@ -336,6 +381,22 @@ class BulkRun(Generic[ItemT, ResultT]):
         return self._stopped_on_error
 
     @property
+    def stop_reason(self) -> str | None:
+        """Why the run stopped taking items, in one line; ``None`` while it has not stopped.
+
+        For example ``"stopped: the API key or access token was refused (401
+        AuthenticationError) on item 'abc'"``; also a 403, a closed client, ``stop_on_error``,
+        an operation that is not async, a failing source, or ``"stopped: cancelled"``. The
+        first reason wins.
+        """
+        return self._stop_reason
+
+    @property
+    def stop_error(self) -> BaseException | None:
+        """The error that stopped the run (``None`` when it was cancelled or has not stopped)."""
+        return self._stop_error
+
+    @property
     def elapsed(self) -> float:
         """Seconds since the run started (its whole wall time once finished)."""
         if self._started_at is None:
@@ -351,6 +412,18 @@ class BulkRun(Generic[ItemT, ResultT]):
         mark-absent, ...) should be rerun blindly.
         """
         return [outcome.item for outcome in self._failed] + self.unfinished
+
+    def count_attempt(self) -> None:
+        """Count one HTTP attempt for the item of this run whose call is running here.
+
+        The client's session calls it before every attempt it sends (retries and token
+        refreshes included) while the run is registered with it (see ``attempt_hooks``).
+        Outside this run's item calls it counts nothing, so several runs, and calls made
+        beside them, can share one client.
+        """
+        counter = self._attempts.get()
+        if counter is not None:
+            counter[0] += 1
 
     # --- iteration ---------------------------------------------------------------------------
 
@@ -372,6 +445,8 @@ class BulkRun(Generic[ItemT, ResultT]):
 
         Raises:
             RuntimeError: The run was already iterated.
+            InvalidArgumentError: ``operation`` returned something that is not awaitable (a
+                plain function instead of an async one); raised after its first item.
             Exception: Whatever the source of items raised while being read (after the
                 items in flight have finished).
         """
@@ -391,6 +466,11 @@ class BulkRun(Generic[ItemT, ResultT]):
             stopped_on_error=self._stopped_on_error,
             total=self._total,
             elapsed=self.elapsed,
+            succeeded_count=len(self._succeeded),
+            failed_count=len(self._failed),
+            attempts=self._attempt_total,
+            stop_reason=self._stop_reason,
+            stop_error=self._stop_error,
         )
 
     async def cancel(self) -> None:
@@ -400,14 +480,7 @@ class BulkRun(Generic[ItemT, ResultT]):
         iterating the run sees the iteration end. Safe to call more than once, and before the
         run started (every item of a source with a length is then unfinished).
         """
-        if not self._finished:
-            self._cancelled = True
-            self._stopping = True
-            try:
-                await self._stop_everything()
-            finally:
-                self._finish()
-                self._wake()
+        await self._end(cancelled=True)
         generator = self._generator() if self._generator is not None else None
         if generator is not None and not getattr(generator, "ag_running", True):
             # Suspended at a yield (the consumer broke out, or is in its loop body): close it
@@ -436,40 +509,24 @@ class BulkRun(Generic[ItemT, ResultT]):
         # ``async for`` and drops the iterator, the event loop closes the generator, which
         # cancels the calls in flight (the ``finally`` below).
         self._begin()
+        completed = False
         try:
-            while True:
-                if self._ready:
-                    outcome = self._ready.popleft()
-                    self._fill()  # the buffer has room again
+            while self._workers or not self._ready.empty():
+                outcome = await self._ready.get()
+                if outcome is not None:
                     yield outcome
-                    continue
-                if self._finished or (
-                    not self._running and self._feed is None and (self._exhausted or self._stopping)
-                ):
-                    break
-                self._waiter = asyncio.get_running_loop().create_future()
-                try:
-                    await self._waiter
-                finally:
-                    self._waiter = None
-            self._finish()
-            if self._source_error is not None:
-                error, self._source_error = self._source_error, None
-                raise error
+            completed = True
         finally:
-            if not self._finished:  # stopped early: cancelled, closed, or an error above
-                self._cancelled = True
-                try:
-                    await self._stop_everything()
-                finally:
-                    self._finish()
+            await self._end(cancelled=not completed)
+        if self._raise is not None:
+            error, self._raise = self._raise, None
+            raise error
 
-    # --- the machinery -----------------------------------------------------------------------
+    # --- the workers -------------------------------------------------------------------------
 
     def _begin(self) -> None:
-        if self._begun:
+        if self._started_at is not None or self._finished:
             return
-        self._begun = True
         self._started_at = self._clock()
         items = self._items
         if isinstance(items, AsyncIterable):
@@ -478,87 +535,100 @@ class BulkRun(Generic[ItemT, ResultT]):
         else:
             self._sync = iter(items)
             self._owns_source = self._sync is not items
-        self._fill()
+        if self._attempt_hooks is not None:
+            self._attempt_hooks.append(self.count_attempt)
+        workers = self._concurrency if self._total is None else min(self._concurrency, self._total)
+        for number in range(max(workers, 1)):
+            worker = asyncio.ensure_future(self._work(number))
+            self._workers.add(worker)
+            worker.add_done_callback(self._worker_ended)
 
-    def _has_room(self) -> bool:
-        return (
-            not self._stopping
-            and not self._exhausted
-            and len(self._running) < self._concurrency
-            and len(self._running) + len(self._ready) < 2 * self._concurrency
-        )
+    async def _work(self, number: int) -> None:
+        """Take an item, run it, record and hand over its outcome; until there is none."""
+        while True:
+            taken = await self._take()
+            if not taken:
+                return
+            item = self._running[number] = taken[0]
+            try:
+                outcome, misused = await _run_item(
+                    self._operation, item, self._clock, self._attempts
+                )
+            except BaseException:
+                # Cut off by cancel() (or a KeyboardInterrupt): the item did not finish, and
+                # the run takes nothing more.
+                self._unfinished.append(self._running.pop(number))
+                self._cancelled = True
+                self._stop("stopped: cancelled")
+                raise
+            del self._running[number]
+            self._record(outcome, misused)
+            await self._ready.put(outcome)
 
-    def _fill(self) -> None:
-        """Start items while there is room: lazily, one taken from the source per free slot."""
-        if self._sync is not None:
-            source = self._sync
-            while self._has_room():
-                try:
-                    item = next(source)
-                except StopIteration:
-                    self._exhausted = True
-                except Exception as error:  # the caller's generator failed: stop taking items
-                    self._source_error = error
-                    self._stopping = True
-                else:
-                    self._launch(item)
-        elif self._async is not None and self._feed is None and self._has_room():
-            # Reading an async source is itself awaited, in a task of its own, so that the
-            # outcomes of running items keep flowing while the source is slow (a page fetch).
-            self._feed = asyncio.ensure_future(_next_of(self._async))
-            self._feed.add_done_callback(self._fed)
+    async def _take(self) -> tuple[ItemT] | tuple[()]:
+        """``(item,)``: the next item; ``()`` once no item may start."""
+        try:
+            if self._sync is not None:
+                return () if self._stopping or self._exhausted else (next(self._sync),)
+            assert self._async is not None
+            async with self._reading:  # one worker awaits the async source at a time
+                if self._stopping or self._exhausted:
+                    return ()
+                return (await self._async.__anext__(),)
+        except (StopIteration, StopAsyncIteration):
+            self._exhausted = True
+        except Exception as error:  # the caller's source failed: stop taking items
+            self._stop(f"stopped: reading the items failed ({_describe(error)}: {error})", error)
+            self._raise = error
+        return ()
 
-    def _fed(self, feed: asyncio.Task[tuple[bool, ItemT | None]]) -> None:
-        self._feed = None
-        if feed.cancelled():
-            return  # cancelled by _stop_everything
-        error = feed.exception()
-        if error is not None:
-            self._source_error = error
-            self._stopping = True
-        else:
-            more, item = feed.result()
-            if more:
-                self._launch(item)  # type: ignore[arg-type]  # ItemT when ``more``
-            else:
-                self._exhausted = True
-        self._fill()
-        self._wake()
+    def _worker_ended(self, worker: asyncio.Task[None]) -> None:
+        self._workers.discard(worker)
+        if not self._workers:
+            self._wake()
 
-    def _launch(self, item: ItemT) -> None:
-        task = asyncio.ensure_future(_run_item(self._operation, item, self._clock))
-        self._running[task] = item
-        task.add_done_callback(self._ended)
+    def _wake(self) -> None:
+        """Let a consumer waiting for an outcome look again (the run may be over)."""
+        if self._ready.empty():
+            self._ready.put_nowait(None)
 
-    def _ended(self, task: asyncio.Task[Outcome[ItemT, ResultT]]) -> None:
-        item = self._running.pop(task)
-        if task.cancelled():
-            # Cut off by cancel(), or the operation cancelled itself: it did not finish.
-            self._unfinished.append(item)
-        elif task.exception() is not None:
-            # Only a BaseException that is not an Exception gets here (KeyboardInterrupt,
-            # SystemExit): asyncio raises it out of the event loop too. Stop taking items.
-            self._unfinished.append(item)
-            self._stopping = True
-        else:
-            self._record(task.result())
-        self._fill()
-        self._wake()
+    # --- outcomes and stops ------------------------------------------------------------------
 
-    def _record(self, outcome: Outcome[ItemT, ResultT]) -> None:
+    def _record(self, outcome: Outcome[ItemT, ResultT], misused: bool) -> None:
+        self._attempt_total += outcome.attempts
         if outcome.error is None:
             self._succeeded.append(outcome.item)
         else:
             self._failed.append(outcome)
-            if self._stop_on_error and not self._stopping:
-                self._stopping = True
-                self._stopped_on_error = True
+            self._stop_after(outcome.error, outcome.item, misused)
         if self._outcomes is not None:
             self._outcomes.append(outcome)
-        if not self._finished:
-            self._ready.append(outcome)
         if self._on_progress is not None:
             self._report_progress()
+
+    def _stop_after(self, error: Exception, item: ItemT, misused: bool) -> None:
+        """Stop the run if this item's error says no other item can succeed, or if asked to."""
+        on_item = f"({_describe(error)}) on item {_short.repr(item)}"
+        if misused:
+            self._stop(f"stopped: operation is not an async function {on_item}", error)
+            if self._raise is None:
+                self._raise = error
+            return
+        for kind, what in FATAL_ERRORS:
+            if isinstance(error, kind):
+                self._stop(f"stopped: {what} {on_item}", error)
+                return
+        if self._stop_on_error and self._stop_reason is None:
+            self._stopped_on_error = True
+            self._stop(f"stopped: stop_on_error after a failure {on_item}", error)
+
+    def _stop(self, reason: str, error: BaseException | None = None) -> None:
+        """Start no new item; the first reason given is the one the run keeps."""
+        self._stopping = True
+        if self._stop_reason is None:
+            self._stop_reason = reason
+            self._stop_error = error
+            logger.info("bulk run %s", reason)
 
     def _report_progress(self) -> None:
         assert self._on_progress is not None
@@ -582,35 +652,41 @@ class BulkRun(Generic[ItemT, ResultT]):
         except Exception:
             logger.exception("bulk run: the on_progress callback raised; ignored")
 
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+    # --- the end -----------------------------------------------------------------------------
 
-    async def _stop_everything(self) -> None:
-        """Cancel the source read and the calls in flight, and wait until all have ended."""
+    async def _end(self, *, cancelled: bool) -> None:
+        """Cancel the calls still in flight, wait for them, close the source and finish."""
+        if self._finished:
+            return
+        if cancelled:
+            self._cancelled = True
+            self._stop("stopped: cancelled")
         self._stopping = True
-        tasks: list[asyncio.Future[Any]] = list(self._running)
-        if self._feed is not None:
-            tasks.append(self._feed)
-        for task in tasks:
-            task.cancel()
-        if tasks:
+        workers = list(self._workers)
+        for worker in workers:
+            worker.cancel()
+        if workers:
             # Their done callbacks (registered first) have run by the time this returns, so
             # every item is accounted for as done or unfinished.
-            await asyncio.wait(tasks)
+            await asyncio.wait(workers)
         if self._async is not None and self._owns_source:
+            self._owns_source = False  # closed once, even when two callers end the run
             aclose = getattr(self._async, "aclose", None)
             if aclose is not None:
                 with contextlib.suppress(Exception):
                     await aclose()
+        self._finish()
 
     def _finish(self) -> None:
         if self._finished:
             return
         self._finished = True
         self._ended_at = self._clock()
-        self._ready.clear()
+        if self._attempt_hooks is not None and self.count_attempt in self._attempt_hooks:
+            self._attempt_hooks.remove(self.count_attempt)
+        while not self._ready.empty():  # outcomes no consumer will take now
+            self._ready.get_nowait()
+        self._wake()
         if self._exhausted:
             return
         # Stopped early: items never started are unfinished too, when the source has a
@@ -619,7 +695,7 @@ class BulkRun(Generic[ItemT, ResultT]):
             with contextlib.suppress(Exception):  # a collection's iterator should not fail
                 if self._sync is not None:
                     self._unfinished.extend(self._sync)
-                elif not self._begun and not isinstance(self._items, AsyncIterable):
+                elif self._started_at is None and not isinstance(self._items, AsyncIterable):
                     self._unfinished.extend(self._items)
         if self._sync is not None and self._owns_source:
             close = getattr(self._sync, "close", None)
@@ -627,35 +703,66 @@ class BulkRun(Generic[ItemT, ResultT]):
                 close()
 
 
-async def _next_of(source: AsyncIterator[ItemT]) -> tuple[bool, ItemT | None]:
-    """The next item of an async source, as ``(True, item)``, or ``(False, None)`` at its end."""
-    try:
-        return True, await source.__anext__()
-    except StopAsyncIteration:
-        return False, None
+def _check_arguments(
+    items: object,
+    operation: object,
+    concurrency: object,
+    stop_on_error: object,
+    on_progress: object,
+) -> None:
+    """Refuse a bad argument of :class:`BulkRun` with an error naming it."""
+    check_int("concurrency", concurrency, minimum=1)
+    check_bool("stop_on_error", stop_on_error)
+    if not callable(operation):
+        raise InvalidArgumentError("operation", "must be callable (an async function)")
+    if on_progress is not None and not callable(on_progress):
+        raise InvalidArgumentError("on_progress", "must be callable")
+    if not isinstance(items, (Iterable, AsyncIterable)):
+        raise InvalidArgumentError(
+            "items", f"expected an iterable or async iterable, got {type(items).__name__}"
+        )
+
+
+def _describe(error: BaseException) -> str:
+    """``"401 AuthenticationError"`` for an HTTP status error, else the error's class name."""
+    if isinstance(error, APIStatusError):
+        return f"{error.status_code} {type(error).__name__}"
+    return type(error).__name__
 
 
 async def _run_item(
     operation: Callable[[ItemT], Awaitable[ResultT]],
     item: ItemT,
     clock: Callable[[], float],
-) -> Outcome[ItemT, ResultT]:
-    """One item's call and its outcome.
+    attempts: ContextVar[list[int] | None],
+) -> tuple[Outcome[ItemT, ResultT], bool]:
+    """One item's call: its outcome, and whether ``operation`` proved not to be async.
 
     A function of its own, not a method: an error's traceback keeps this frame alive, and with
     it only the item and the operation, never the whole run and its outcomes.
     """
-    # Each item runs in its own task, so this counter belongs to this item alone; tasks the
-    # operation starts inherit it. The session adds one per HTTP attempt.
     counter = [0]
-    CALL_ATTEMPTS.set(counter)
+    token = attempts.set(counter)  # the tasks the call starts inherit it
     started = clock()
+    result: ResultT | None = None
+    error: Exception | None = None
+    misused = False
     try:
-        result = await operation(item)
-    except Exception as error:
-        return Outcome(
-            item=item, result=None, error=error, attempts=counter[0], elapsed=clock() - started
-        )
-    return Outcome(
-        item=item, result=result, error=None, attempts=counter[0], elapsed=clock() - started
+        call: object = operation(item)  # not always awaitable: a plain function is refused
+        if inspect.isawaitable(call):
+            result = await call
+        else:
+            misused = True
+            error = InvalidArgumentError(
+                "operation",
+                f"returned {type(call).__name__}, not an awaitable: pass an async function, "
+                "e.g. lambda uid: cal.bookings.cancel(uid)",
+            )
+    except Exception as caught:
+        error = caught
+    finally:
+        attempts.reset(token)
+    outcome = Outcome(
+        item=item, result=result, error=error, attempts=counter[0], elapsed=clock() - started
     )
+    return outcome, misused

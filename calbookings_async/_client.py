@@ -45,7 +45,6 @@ from ._pacing import AdaptivePacer, Pacer, default_pacer
 from ._session import CallOptions, Session
 from ._transport import AiohttpTransport, aiohttp_version, normalize_base_url
 from ._types import (
-    CALL_ATTEMPTS,
     Clock,
     JSONObject,
     Operation,
@@ -287,12 +286,6 @@ def _transport(
     return cast(Transport, transport)
 
 
-def _count_call_attempt() -> None:
-    counter = CALL_ATTEMPTS.get()  # the bulk runner's per-item attempt count
-    if counter is not None:
-        counter[0] += 1
-
-
 class CalBookings:
     """An async client for the Cal.com API v2 bookings endpoints.
 
@@ -397,7 +390,6 @@ class CalBookings:
             pacer=pacer,
             http_client=f"aiohttp {aiohttp_version}",
         )
-        session_layer.attempt_hooks.append(_count_call_attempt)
         self._attach(_Core(session_layer, pacer, credentials.kind), options)
 
     def _attach(self, core: _Core, options: CallOptions) -> None:
@@ -460,6 +452,12 @@ class CalBookings:
     def pacer(self) -> Pacer | None:
         """The pacer holding requests within the rate limits (``None`` when pacing is off)."""
         return self._core.pacer
+
+    @property
+    def requests_sent(self) -> int:
+        """HTTP requests this client (with all its views) has handed to the network so far,
+        retries and token refreshes included."""
+        return self._core.session.attempts
 
     @property
     def rate_limits(self) -> Mapping[str, RateLimit]:
@@ -528,7 +526,9 @@ class CalBookings:
             again = run.retry_items()    # failed + unfinished, for a new run
 
         The calls go through this client, so they share its connection pool, concurrency
-        limit, retries and pacing.
+        limit, retries and pacing. An ``AuthenticationError`` (401), ``PermissionDeniedError``
+        (403) or ``ClientClosedError`` stops the run (no new item starts, those in flight
+        finish) and ``run.stop_reason`` says why.
 
         Args:
             items: Any iterable or async iterable (a list, a generator, a file's lines, a
@@ -553,6 +553,7 @@ class CalBookings:
             concurrency=concurrency,
             stop_on_error=stop_on_error,
             on_progress=on_progress,
+            attempt_hooks=self._core.session.attempt_hooks,
         )
 
     async def bulk_all(
@@ -571,7 +572,8 @@ class CalBookings:
             time and the rate. ``report.retry_items()`` feeds a new run.
 
         Raises:
-            InvalidArgumentError: A bad argument (see :meth:`bulk`).
+            InvalidArgumentError: A bad argument (see :meth:`bulk`), or ``operation``
+                returned something that is not awaitable (a plain function).
         """
         run = self.bulk(
             items,

@@ -161,6 +161,8 @@ class Session:
         #: Called before every attempt that is handed to the transport (the bulk runner counts
         #: attempts per item this way).
         self.attempt_hooks: list[Callable[[], object]] = []
+        #: Attempts handed to the transport so far, by every call.
+        self.attempts = 0
         # (API version, has a body) -> headers; rebuilt when the auth generation changes.
         self._headers: dict[tuple[str, bool], dict[str, str]] = {}
         self._headers_generation = -1
@@ -403,6 +405,7 @@ class Session:
             try:
                 request = call.request
                 call.attempts += 1
+                self.attempts += 1
                 for hook in self.attempt_hooks:
                     hook()
                 call.sending = True  # stays set if the call is cancelled in the transport

@@ -11,12 +11,10 @@ import contextlib
 import enum
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias, TypeVar
 
 __all__ = [
-    "CALL_ATTEMPTS",
     "JSON",
     "Clock",
     "JSONObject",
@@ -44,13 +42,6 @@ JSONObject: TypeAlias = dict[str, Any]
 Query: TypeAlias = Sequence[tuple[str, str]]
 
 T = TypeVar("T")
-
-#: The HTTP attempts of the current call, counted for the bulk runner: it sets a fresh
-#: one-element list in each item's task, and the session adds 1 to it before every attempt it
-#: sends (retries and token refreshes included). ``None`` (the default) counts nothing.
-CALL_ATTEMPTS: ContextVar[list[int] | None] = ContextVar(
-    "calbookings_async_call_attempts", default=None
-)
 
 
 class Redacted(str):

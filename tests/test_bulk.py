@@ -11,24 +11,27 @@ import asyncio
 import contextlib
 import gc
 import itertools
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
 from calbookings_async import (
+    AuthenticationError,
     BookingStatus,
     BulkReport,
     BulkRun,
     CalBookings,
+    ClientClosedError,
     InvalidArgumentError,
     NotFoundError,
     Outcome,
+    PermissionDeniedError,
     Progress,
     RetryPolicy,
     ServerError,
 )
-from calbookings_async._types import CALL_ATTEMPTS
 from calbookings_async.testing import CalEmulator, FaultKind
 
 
@@ -41,6 +44,7 @@ class Gates:
         self.in_flight = 0
         self.max_in_flight = 0
         self.fail: set[Any] = set()
+        self.errors: dict[Any, Exception] = {}  # raised instead of the NotFoundError of ``fail``
         self.cancelled: list[Any] = []
 
     def gate(self, item: Any) -> asyncio.Event:
@@ -61,6 +65,8 @@ class Gates:
             raise
         finally:
             self.in_flight -= 1
+        if item in self.errors:
+            raise self.errors[item]
         if item in self.fail:
             raise NotFoundError(status_code=404, message=f"no booking {item}")
         return f"done-{item}"
@@ -152,7 +158,7 @@ async def test_a_million_items_never_make_a_million_tasks() -> None:
             tasks_seen = max(tasks_seen, len(asyncio.all_tasks()))
             if outcome.item >= 2_000:
                 break
-    assert tasks_seen <= 2 * 50 + 5
+    assert tasks_seen <= 50 + 1  # the workers and this test's task
     assert run.done <= 2_000 + 2 * 50
     assert run.cancelled
     assert len(asyncio.all_tasks()) == 1  # only this test's task is left
@@ -272,6 +278,247 @@ async def test_a_failing_source_ends_the_run_with_its_error_after_the_calls_in_f
         await consume(run, seen)
     assert sorted(o.item for o in seen) == [0, 1]
     assert run.finished
+
+
+async def test_a_failing_source_says_why_the_run_stopped() -> None:
+    def items() -> Iterator[int]:
+        yield 0
+        raise OSError("the file went away")
+
+    run = BulkRun(items(), noop, concurrency=2)
+    with pytest.raises(OSError, match="went away"):
+        await run.collect()
+    assert run.stop_reason == "stopped: reading the items failed (OSError: the file went away)"
+    assert isinstance(run.stop_error, OSError)
+    assert run.report().stop_reason == run.stop_reason
+    assert run.succeeded_items == [0]
+
+
+# --- errors no item can survive ------------------------------------------------------------------
+
+FATAL = [
+    (
+        AuthenticationError(status_code=401, message="Invalid API Key"),
+        "stopped: the API key or access token was refused (401 AuthenticationError) on item 1",
+    ),
+    (
+        PermissionDeniedError(status_code=403, message="Forbidden resource"),
+        "stopped: the credentials are not allowed to do this (403 PermissionDeniedError) on item 1",
+    ),
+    (
+        ClientClosedError("the client is closed"),
+        "stopped: the client is closed (ClientClosedError) on item 1",
+    ),
+]
+
+
+@pytest.mark.parametrize(("error", "reason"), FATAL, ids=["401", "403", "closed"])
+async def test_a_fatal_error_stops_the_run_and_lets_the_calls_in_flight_finish(
+    error: Exception, reason: str
+) -> None:
+    op = Gates()
+    op.errors = {1: error}
+    run = BulkRun(list(range(10)), op, concurrency=3)
+    seen: list[Outcome[int, str]] = []
+    consumer = asyncio.create_task(consume(run, seen))
+    await settle()
+    op.open(1)  # fails while 0 and 2 are in flight
+    await settle()
+    assert run.stop_reason == reason
+    assert run.stop_error is error
+    assert op.started == [0, 1, 2]  # nothing new started after the error
+    op.open(0, 2)
+    await consumer
+    assert [o.item for o in seen] == [1, 0, 2]
+    assert op.cancelled == []  # the calls in flight finished
+    assert run.succeeded_items == [0, 2]
+    assert [o.item for o in run.failed] == [1]
+    assert run.unfinished == [3, 4, 5, 6, 7, 8, 9]
+    assert run.retry_items() == [1, 3, 4, 5, 6, 7, 8, 9]
+    assert not run.stopped_on_error  # stop_on_error was not asked for
+    assert not run.cancelled
+    report = run.report()
+    assert (report.stop_reason, report.stop_error) == (reason, error)
+    assert not report.ok
+
+
+async def test_the_first_reason_to_stop_is_the_one_kept() -> None:
+    op = Gates()
+    op.fail = {0}
+    op.errors = {1: AuthenticationError(status_code=401, message="Invalid API Key")}
+    run = BulkRun(list(range(5)), op, concurrency=2, stop_on_error=True)
+    consumer = asyncio.create_task(consume(run, []))
+    await settle()
+    op.open(0)
+    await settle()
+    op.open(1)
+    await consumer
+    assert run.stop_reason == "stopped: stop_on_error after a failure (404 NotFoundError) on item 0"
+    assert isinstance(run.stop_error, NotFoundError)
+    assert run.stopped_on_error
+    assert [o.item for o in run.failed] == [0, 1]
+    assert run.unfinished == [2, 3, 4]
+
+
+async def test_any_other_error_stops_the_run_only_with_stop_on_error() -> None:
+    op = Gates()
+    op.errors = {2: ServerError(status_code=500, message="oops")}
+    op.open(*range(6))
+    report = await BulkRun(range(6), op, concurrency=2).collect()
+    assert report.stop_reason is None
+    assert report.stop_error is None
+    assert (report.succeeded_count, report.failed_count, report.unfinished) == (5, 1, [])
+    op.started.clear()
+    run = BulkRun(range(6), op, concurrency=1, stop_on_error=True)
+    report = await run.collect()
+    assert report.stop_reason == (
+        "stopped: stop_on_error after a failure (500 ServerError) on item 2"
+    )
+    assert op.started == [0, 1, 2]
+    assert report.unfinished == [3, 4, 5]
+
+
+async def test_the_stop_reason_shows_a_long_item_shortened() -> None:
+    long_uid = "u" * 200
+    op = Gates()
+    op.errors = {long_uid: AuthenticationError(status_code=401, message="Invalid API Key")}
+    op.open(long_uid, "next")
+    report = await BulkRun([long_uid, "next"], op, concurrency=1).collect()
+    assert report.stop_reason == (
+        "stopped: the API key or access token was refused (401 AuthenticationError) on item "
+        "'uuuuuuuuuuuuuuuuuuuuuuuuuuu...uuuuuuuuuuuuuuuuuuuuuuuuuuuu'"
+    )
+    assert report.unfinished == ["next"]
+
+
+async def test_cancelling_says_so() -> None:
+    op = Gates()
+    run = BulkRun(list(range(4)), op, concurrency=2)
+    consumer = asyncio.create_task(consume(run, []))
+    await settle()
+    await run.cancel()
+    await consumer
+    assert run.stop_reason == "stopped: cancelled"
+    assert run.stop_error is None
+    assert run.report().stop_reason == "stopped: cancelled"
+    assert sorted(run.unfinished) == [0, 1, 2, 3]
+
+
+# --- an operation that is not async --------------------------------------------------------------
+
+NOT_AWAITABLE = (
+    "operation: returned str, not an awaitable: pass an async function, "
+    "e.g. lambda uid: cal.bookings.cancel(uid)"
+)
+
+
+async def test_a_plain_function_fails_the_whole_run_at_once() -> None:
+    calls: list[int] = []
+
+    def plain(item: int) -> str:
+        calls.append(item)
+        return f"cancelled {item}"
+
+    run = BulkRun(list(range(50)), plain, concurrency=5)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError) as caught:
+        await run.collect()
+    assert str(caught.value) == NOT_AWAITABLE
+    assert caught.value.argument == "operation"
+    assert calls == [0]  # not once per item
+    assert [o.item for o in run.failed] == [0]
+    assert run.failed[0].error is caught.value
+    assert run.unfinished == list(range(1, 50))
+    assert run.stop_reason == (
+        "stopped: operation is not an async function (InvalidArgumentError) on item 0"
+    )
+    assert run.stop_error is caught.value
+
+
+async def test_a_plain_function_is_reported_to_an_async_for_after_its_outcome() -> None:
+    run = BulkRun(["a", "b"], lambda item: item.upper(), concurrency=1)  # type: ignore[arg-type,return-value]
+    seen: list[Outcome[str, Any]] = []
+    with pytest.raises(InvalidArgumentError, match=r"^operation: returned str, not an awaitable"):
+        await consume(run, seen)
+    assert [(o.item, type(o.error)) for o in seen] == [("a", InvalidArgumentError)]
+    assert run.unfinished == ["b"]
+
+
+# --- counts --------------------------------------------------------------------------------------
+
+
+async def test_done_counts_failures_too_in_the_run_and_in_the_report() -> None:
+    op = Gates()
+    op.fail = {1, 4}
+    op.open(*range(6))
+    run = BulkRun(range(6), op, concurrency=2)
+    async for _outcome in run:  # iterated, not collected: the report keeps no outcomes
+        pass
+    report = run.report()
+    assert report.outcomes == []
+    assert (run.done, len(run.succeeded_items), len(run.failed)) == (6, 4, 2)
+    assert (report.done, report.succeeded_count, report.failed_count) == (6, 4, 2)
+    collected = await BulkRun(range(6), op, concurrency=2).collect()
+    assert (collected.done, collected.succeeded_count, collected.failed_count) == (6, 4, 2)
+    assert (len(collected.succeeded), len(collected.failed)) == (4, 2)
+
+
+# --- attempts ------------------------------------------------------------------------------------
+
+
+async def test_attempts_are_counted_for_the_item_whose_call_makes_them() -> None:
+    run: BulkRun[int, int]
+
+    async def op(item: int) -> int:
+        run.count_attempt()  # as the session does before each HTTP attempt
+        # Calls made by tasks the item's call starts count for the item too.
+        children = [asyncio.create_task(child()) for _ in range(item)]
+        await asyncio.gather(*children)
+        return item
+
+    async def child() -> None:
+        await asyncio.sleep(0)
+        run.count_attempt()
+
+    run = BulkRun(range(4), op, concurrency=2)
+    run.count_attempt()  # outside any item of the run: counts for nobody
+    report = await run.collect()
+    assert sorted((o.item, o.attempts) for o in report.outcomes) == [(0, 1), (1, 2), (2, 3), (3, 4)]
+    assert report.attempts == 10
+
+
+async def test_a_run_counts_only_its_own_items() -> None:
+    hooks: list[Any] = []
+    gate = asyncio.Event()
+    first: BulkRun[int, int]
+    second: BulkRun[int, int]
+
+    async def attempt() -> None:  # a client's session: every hook, before each attempt
+        for hook in list(hooks):
+            hook()
+
+    async def op_first(item: int) -> int:
+        await attempt()
+        await gate.wait()
+        return item
+
+    async def op_second(item: int) -> int:
+        await attempt()
+        await attempt()
+        return item
+
+    first = BulkRun(range(3), op_first, concurrency=3, attempt_hooks=hooks)
+    second = BulkRun(range(2), op_second, concurrency=1, attempt_hooks=hooks)
+    assert hooks == []  # nothing registered before a run starts
+    running = asyncio.create_task(first.collect())
+    await settle()
+    assert hooks == [first.count_attempt]
+    await attempt()  # a call beside the runs
+    second_report = await second.collect()
+    gate.set()
+    first_report = await running
+    assert [o.attempts for o in first_report.outcomes] == [1, 1, 1]
+    assert [o.attempts for o in second_report.outcomes] == [2, 2]
+    assert hooks == []  # each run removed itself when it ended
 
 
 # --- progress ------------------------------------------------------------------------------------
@@ -506,7 +753,6 @@ async def test_attempts_count_every_http_attempt(emulator: CalEmulator) -> None:
     assert report.ok
     assert [o.attempts for o in report.outcomes] == [4, 1, 1, 1, 1, 1]
     assert report.attempts == len(uids) + 3 == emulator.status_counts[200] + 3
-    assert CALL_ATTEMPTS.get() is None  # the runner's counters stay in its tasks
 
 
 async def test_attempts_of_a_failed_item_and_of_an_item_never_sent(emulator: CalEmulator) -> None:
@@ -584,3 +830,113 @@ async def test_a_kept_error_does_not_keep_the_run_alive() -> None:
     assert watched() is None
     assert isinstance(kept, NotFoundError)
     assert kept.__traceback__ is not None  # the traceback itself is kept, for debugging
+
+
+async def test_attempts_of_calls_beside_a_run_and_of_nested_runs(emulator: CalEmulator) -> None:
+    uids = list(emulator.bookings)[:4]
+    gate = asyncio.Event()
+    async with CalBookings(api_key=emulator.api_key, base_url=emulator.base_url) as cal:
+
+        async def held(uid: str) -> Any:
+            await gate.wait()
+            return await cal.bookings.get(uid)
+
+        async def nested(uids: list[str]) -> int:
+            inner = await cal.bulk_all(uids, cal.bookings.calendar_links, concurrency=2)
+            return inner.attempts
+
+        outer = cal.bulk(uids[:1], held)
+        running = asyncio.create_task(outer.collect())
+        await settle()
+        await cal.bookings.get(uids[1])  # beside the run, while its item is in flight
+        gate.set()
+        held_report = await running
+        # Every attempt of the inner run, made by its worker tasks, counts for the outer item.
+        nested_report = await cal.bulk_all([uids], nested)
+    assert held_report.outcomes[0].attempts == 1
+    assert nested_report.outcomes[0].result == 4
+    assert nested_report.outcomes[0].attempts == 4
+
+
+async def test_the_client_does_not_keep_a_finished_run(emulator: CalEmulator) -> None:
+    uids = list(emulator.bookings)[:3]
+    async with CalBookings(api_key=emulator.api_key, base_url=emulator.base_url) as cal:
+        run = cal.bulk(uids, cal.bookings.get)
+        report = await run.collect()
+        never_started = cal.bulk(uids, cal.bookings.get)
+        watched = [weakref.ref(run), weakref.ref(never_started)]
+        del run, never_started
+        gc.collect()
+        assert [ref() for ref in watched] == [None, None]
+        assert report.attempts == 3
+
+
+async def test_a_wrong_api_key_stops_the_run_at_the_first_401(emulator: CalEmulator) -> None:
+    uids = list(emulator.bookings)[:60]
+    async with CalBookings(api_key="cal_not_a_key", base_url=emulator.base_url) as cal:
+        report = await cal.bulk_all(uids, cal.bookings.get, concurrency=1)
+    assert report.stop_reason == (
+        "stopped: the API key or access token was refused (401 AuthenticationError) "
+        f"on item {uids[0]!r}"
+    )
+    assert isinstance(report.stop_error, AuthenticationError)
+    assert (report.done, report.failed_count, report.succeeded_count) == (1, 1, 0)
+    assert report.unfinished == uids[1:]
+    assert emulator.status_counts == {401: 1}  # one request spent, not sixty
+
+
+async def test_every_item_in_flight_at_a_401_finishes_and_nothing_else_starts(
+    emulator: CalEmulator,
+) -> None:
+    uids = list(emulator.bookings)[:60]
+    async with CalBookings(api_key="cal_not_a_key", base_url=emulator.base_url) as cal:
+        report = await cal.bulk_all(uids, cal.bookings.get, concurrency=4)
+    assert report.stop_reason is not None
+    assert report.stop_reason.startswith(
+        "stopped: the API key or access token was refused (401 AuthenticationError) on item "
+    )
+    assert report.failed_count == emulator.status_counts[401] <= 4
+    assert sorted(report.retry_items()) == sorted(uids)
+    assert all(isinstance(o.error, AuthenticationError) for o in report.outcomes)
+
+
+async def test_a_403_stops_the_run(emulator: CalEmulator) -> None:
+    uids = list(emulator.bookings)[:5]
+    other = emulator.add_user(name="Another Host")
+    emulator.add_api_key("cal_another_host", user_id=other)
+    async with CalBookings(api_key="cal_another_host", base_url=emulator.base_url) as cal:
+        report = await cal.bulk_all(uids, cal.bookings.calendar_links, concurrency=1)
+    assert report.stop_reason == (
+        "stopped: the credentials are not allowed to do this (403 PermissionDeniedError) "
+        f"on item {uids[0]!r}"
+    )
+    assert isinstance(report.stop_error, PermissionDeniedError)
+    assert report.unfinished == uids[1:]
+    assert emulator.status_counts == {403: 1}
+
+
+async def test_a_run_on_a_closed_client_stops_at_once(emulator: CalEmulator) -> None:
+    uids = list(emulator.bookings)[:11]
+    async with CalBookings(api_key=emulator.api_key, base_url=emulator.base_url) as cal:
+        pass
+    report = await cal.bulk_all(uids, cal.bookings.confirm)  # outdented by mistake
+    assert report.stop_reason == (
+        f"stopped: the client is closed (ClientClosedError) on item {uids[0]!r}"
+    )
+    assert isinstance(report.stop_error, ClientClosedError)
+    assert report.done == 1
+    assert report.unfinished == uids[1:]
+    assert not report.ok
+    assert emulator.status_counts == {}
+
+
+async def test_forgetting_to_call_the_method_fails_the_run_at_once(emulator: CalEmulator) -> None:
+    uids = list(emulator.bookings)[:5]
+    async with CalBookings(api_key=emulator.api_key, base_url=emulator.base_url) as cal:
+        with pytest.raises(InvalidArgumentError) as caught:
+            await cal.bulk_all(uids, lambda uid: cal.bookings.cancel)  # type: ignore[arg-type,return-value]
+    assert str(caught.value) == (
+        "operation: returned method, not an awaitable: pass an async function, "
+        "e.g. lambda uid: cal.bookings.cancel(uid)"
+    )
+    assert emulator.status_counts == {}

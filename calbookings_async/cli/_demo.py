@@ -31,7 +31,6 @@ from typing import Any
 import attrs
 
 from .. import Booking, BookingStatus, CalBookings, MarkAbsentAttendee, RetryPolicy
-from .._types import CALL_ATTEMPTS
 from ._main import EXIT_FAILED, EXIT_OK, Tally, _describe, make_client, pacing_supported
 from ._progress import ProgressBar
 
@@ -95,8 +94,7 @@ def _plan(bookings: Sequence[Booking], now: datetime) -> _Plan:
 
 
 async def _list_everything(cal: CalBookings, plan_now: datetime, quiet: bool) -> _Plan:
-    counter = [0]
-    CALL_ATTEMPTS.set(counter)  # counts the listing's requests (pages fetched ahead included)
+    sent_before = cal.requests_sent  # the listing's requests, pages fetched ahead included
     bookings: list[Booking] = []
     pages = 0
     started = time.monotonic()
@@ -114,9 +112,8 @@ async def _list_everything(cal: CalBookings, plan_now: datetime, quiet: bool) ->
             f"{start_of_line}{'list':<13}{len(bookings)} bookings, {pages} pages  "
             f"{time.monotonic() - started:.1f}s\n"
         )
-    CALL_ATTEMPTS.set(None)
     plan = _plan(bookings, plan_now)
-    plan.pages = counter[0]
+    plan.pages = cal.requests_sent - sent_before
     return plan
 
 
