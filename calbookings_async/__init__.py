@@ -81,11 +81,11 @@ from ._models import (
     SortOrder,
 )
 from ._organizations import Organizations
-from ._pacing import DEFAULT_ROUTE_LIMITS, AdaptivePacer, Pacer, PacingStats, RouteLimit
+from ._pacing import AdaptivePacer, Pacer, PacerBinding, PacingStats, RouteLimit
 from ._paging import Page, Pager
+from ._ratelimit import RateLimitReport, ReportedLimit
 
 __all__ = [
-    "DEFAULT_ROUTE_LIMITS",
     "APIStatusError",
     "AdaptivePacer",
     "AddressLocation",
@@ -132,6 +132,7 @@ __all__ = [
     "OrganizersDefaultAppLocation",
     "Outcome",
     "Pacer",
+    "PacerBinding",
     "PacingStats",
     "Page",
     "Pager",
@@ -141,11 +142,13 @@ __all__ = [
     "Progress",
     "RateLimit",
     "RateLimitError",
+    "RateLimitReport",
     "ReassignedBooking",
     "ReassignedHost",
     "Recording",
     "RecurringBooking",
     "RecurringSeatedBooking",
+    "ReportedLimit",
     "RequestTimeout",
     "RetryAttempt",
     "RetryPolicy",

@@ -11,6 +11,7 @@ Imports ``_bookings``, ``_organizations``, ``_session``, ``_transport``, ``_conf
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import os
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
@@ -32,7 +33,7 @@ from ._config import (
 )
 from ._errors import InvalidArgumentError, RateLimit
 from ._organizations import Organizations
-from ._pacing import AdaptivePacer, Pacer, default_pacer
+from ._pacing import Pacer, PacerBinding, default_pacer
 from ._session import Credentials, RefreshToken, RequestOptions, Session
 from ._transport import AiohttpTransport, normalize_base_url
 from ._types import Clock, JSONObject, Operation, Query, SystemClock, redacted
@@ -152,21 +153,37 @@ def _credentials(
     return Credentials(kind="api_key", token=api_key)
 
 
-def _pacer(pacing: Any, credential_kind: str, clock: Clock) -> Pacer | None:
+def _credential_id(credentials: Credentials) -> str:
+    """SHA-256 of the credential's kind and secret, in hex: names its budget, reveals nothing."""
+    parts = (credentials.kind, credentials.token, credentials.client_id, credentials.secret_key)
+    return hashlib.sha256("\0".join(part or "" for part in parts).encode()).hexdigest()
+
+
+def _pacer(pacing: Any, credentials: Credentials, clock: Clock, timeout: Timeout) -> Pacer | None:
+    """The client's pacer, bound to its credential (only the default pacer gets its clock)."""
     if pacing is True:
-        return default_pacer(credential_kind, clock)
-    if pacing is False or pacing is None:
+        pacer: Pacer = default_pacer(credentials.kind, clock)
+    elif pacing is False or pacing is None:
         return None
-    if isinstance(pacing, AdaptivePacer):
-        return pacing.configured(clock)
-    methods = ("try_acquire", "acquire", "release")
-    if all(callable(getattr(pacing, name, None)) for name in methods):
-        return cast(Pacer, pacing)
-    raise InvalidArgumentError(
-        "pacing",
-        "expected True, False or a Pacer (with try_acquire, acquire and release),"
-        f" got {type(pacing).__name__}",
+    elif all(
+        callable(getattr(pacing, name, None))
+        for name in ("bind", "try_acquire", "acquire", "release")
+    ):
+        pacer = cast(Pacer, pacing)
+    else:
+        raise InvalidArgumentError(
+            "pacing",
+            "expected True, False or a Pacer (with bind, try_acquire, acquire and release),"
+            f" got {type(pacing).__name__}",
+        )
+    pacer.bind(
+        PacerBinding(
+            credential_id=_credential_id(credentials),
+            credential_kind=credentials.kind,
+            attempt_timeout=timeout.total,
+        )
     )
+    return pacer
 
 
 def _check_secret(argument: str, value: Any) -> None:
@@ -205,9 +222,10 @@ class CalBookings:
         pacing: ``True`` (the default) holds requests back so that the client stays inside the
             server's rate limits, learning them from every response (:class:`AdaptivePacer`
             with Cal.com's budget for the credential kind: 120 requests per minute for an API
-            key, 500 otherwise). ``False`` turns pacing off. A :class:`Pacer` of your own (an
-            ``AdaptivePacer`` with another budget, or a budget shared between processes) is
-            used as given; one without a clock gets this client's.
+            key, 500 otherwise), on this client's clock. ``False`` turns pacing off. A
+            :class:`Pacer` of your own (an ``AdaptivePacer`` with another budget, or a budget
+            shared between processes: ``FilePacer``, ``RedisPacer``) is used as given, with
+            its own clock, and bound to this client's credential (``Pacer.bind``).
         clock: Where time is read and waits happen (inject a fake one in tests).
 
     Raises:
@@ -256,7 +274,7 @@ class CalBookings:
                     "refresh_token", "only applies to access_token credentials"
                 )
         clock = SystemClock() if clock is None else check_clock("clock", clock)
-        pacer = _pacer(pacing, credentials.kind, clock)
+        pacer = _pacer(pacing, credentials, clock, timeout_value)
         transport = AiohttpTransport(
             session=session,
             pool_size=max_concurrency,

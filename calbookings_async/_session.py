@@ -331,7 +331,7 @@ class Session:
             policy, timeout = self._resolve(options)
         started = self._clock.monotonic()
         try:
-            return await self._attempt(method, url, data, timeout, operation, decode, request_id)
+            return await self._attempt(method, url, data, timeout, op, decode, request_id)
         except CalError as error:
             if policy.attempts <= 1 or not should_retry(
                 error, idempotent=idempotent, policy=policy
@@ -340,9 +340,7 @@ class Session:
 
             async def again(_attempt_number: int) -> T:
                 timeout_left = self._time_left(timeout, policy, started)
-                return await self._attempt(
-                    method, url, data, timeout_left, operation, decode, request_id
-                )
+                return await self._attempt(method, url, data, timeout_left, op, decode, request_id)
 
             return await retry_after_failure(
                 error,
@@ -383,7 +381,7 @@ class Session:
         url: str,
         data: bytes | None,
         timeout: Timeout,
-        operation: str,
+        op: Operation,
         decode: Callable[[JSONObject], T],
         request_id: str,
         *,
@@ -397,9 +395,9 @@ class Session:
         pacer = self._pacer
         ticket = None
         if pacer is not None:
-            ticket = pacer.try_acquire(operation)
+            ticket = pacer.try_acquire(op)
             if ticket is None:
-                ticket = await pacer.acquire(operation)
+                ticket = await pacer.acquire(op)
         status: int | None = None
         reported = None
         now = 0.0
@@ -426,14 +424,14 @@ class Session:
         finally:
             if pacer is not None:
                 # Always, even when cancelled: the pacer counts requests in flight.
-                pacer.release(ticket, status, reported, now if status else self._clock.monotonic())
+                pacer.release(ticket, status, reported)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %d (%s, request id %s)",
                 method,
                 url,
                 status,
-                operation,
+                op.name,
                 response.headers.get("X-Request-Id"),
             )
         if 200 <= status < 300:
@@ -442,7 +440,7 @@ class Session:
         if status == 498 and self._refresh is not None and not refreshed:
             await self._refresh_token(generation, error)
             return await self._attempt(
-                method, url, data, timeout, operation, decode, request_id, refreshed=True
+                method, url, data, timeout, op, decode, request_id, refreshed=True
             )
         raise error
 
