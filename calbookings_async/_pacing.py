@@ -666,6 +666,15 @@ class AdaptivePacer:
         self._routes[route] = tuple(windows)
         self._route_names[route] = names
 
+    def _seed(self, name: str, limit: int, used: int, end: float | None, now: float) -> None:
+        """Start a window from what another pacer knew (the shared pacer's local fallback)."""
+        window = self._window(name, limit, self._length)
+        window.limit = limit
+        window.used = max(window.used, used)
+        if end is not None and end > now:
+            window.opened = now
+            window.end = min(window.end, end)
+
 
 def _longest_delay(windows: tuple[_Window, ...], now: float) -> tuple[float, _Window | None]:
     """Seconds until every window has room (after rolling those that have ended), and the
