@@ -84,6 +84,7 @@ from ._organizations import Organizations
 from ._pacing import AdaptivePacer, Pacer, PacerBinding, PacingStats, RouteLimit
 from ._paging import Page, Pager
 from ._ratelimit import RateLimitReport, ReportedLimit
+from ._shared_pacer import FilePacer, SharedPacer
 
 __all__ = [
     "APIStatusError",
@@ -119,6 +120,7 @@ __all__ = [
     "CreateRecurringBookingInput",
     "DecodeError",
     "EventType",
+    "FilePacer",
     "Guest",
     "IntegrationLocation",
     "InvalidArgumentError",
@@ -156,6 +158,7 @@ __all__ = [
     "SeatedAttendee",
     "SeatedBooking",
     "ServerError",
+    "SharedPacer",
     "SortOrder",
     "Timeout",
     "TokenExpiredError",

@@ -558,21 +558,11 @@ class AdaptivePacer:
                 window.in_flight -= 1
             if status is not None:
                 self._release_unusual(route, entries, status, limits, observed_at)
-        else:
-            self._learn(route, entries, status, limits, observed_at)
-        if self._waiters:
-            self._wake(observed_at)
-
-    def _learn(
-        self,
-        route: str,
-        entries: list[tuple[_Window, int, int]],
-        status: int,
-        limits: RateLimitReport,
-        observed_at: float,
-    ) -> None:
-        """The usual case, in one pass: each window this request was paced against, matched
-        with its limit in the report."""
+            if self._waiters:
+                self._wake(observed_at)
+            return  # no response: nothing learned, and the request stays counted
+        # The usual case, in one pass: each window this request was paced against, matched
+        # with its limit in the report.
         matched = 0
         for window, generation, number in entries:
             window.in_flight -= 1
@@ -600,6 +590,8 @@ class AdaptivePacer:
             # Other names than this request was paced against, or the route's first report:
             # record what the route is governed by (once per route, then only on a change).
             self._learn_route(route, limits, entries, status, observed_at)
+        if self._waiters:
+            self._wake(observed_at)
 
     def _release_unusual(
         self,

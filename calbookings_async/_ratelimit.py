@@ -145,9 +145,11 @@ def parse_rate_limit_headers(raw_headers: Iterable[tuple[bytes, bytes]]) -> Repo
         if entry is None:
             entry = found[kind[1]] = [None, None, None]
         entry[kind[0]] = number
-    if found is None:
-        return None
-    return {name: _record(ReportedLimit, entry) for name, entry in found.items()}
+    if found is not None:
+        # Each list becomes its immutable record in place (no second dict, no comprehension).
+        for key, entry in found.items():
+            found[key] = _record(ReportedLimit, entry)  # type: ignore[assignment]
+    return found  # type: ignore[return-value]
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -168,6 +168,7 @@ class SharedPacer:
         self._waits: dict[str, tuple[float, bool, str]] = {}
         self._wake_at: float | None = None
         self._window_nap = False
+        self._heartbeat_nap = False
         self._flusher: asyncio.Future[None] | None = None
         self._last_step = -math.inf
         self._workers: int | None = None
@@ -318,6 +319,8 @@ class SharedPacer:
             self._pump_task = asyncio.ensure_future(self._pump())
         elif self._urgent or (not flush and (not self._window_nap or route not in self._waits)):
             self._poke.set()
+        elif flush and self._heartbeat_nap:
+            self._poke.set()  # the pump looks again, and waits the flush delay instead
         elif flush and self._window_nap and self._flusher is None:
             # News while the pump sleeps on a full window: it must not wait for the window's
             # end (finished requests would stay in flight, and a tighter end unused).
@@ -336,10 +339,14 @@ class SharedPacer:
                 if not self._waiters and not self._urgent:
                     # Only news, or a heartbeat: let more news gather, and requests arrive.
                     due = self._flush_after if (self._seen or self._learned_routes) else None
+                    self._heartbeat_nap = due is None
                     if due is None:
                         due = max(self._last_step + self._ttl_value() / 3 - self._now(), 0.0)
-                    if await self._nap(due):
-                        continue  # poked: look again
+                    try:
+                        if await self._nap(due):
+                            continue  # poked: look again
+                    finally:
+                        self._heartbeat_nap = False
                 await self._step_once()
         finally:
             self._wake_at = None
@@ -375,6 +382,14 @@ class SharedPacer:
         except StoreUnavailable as problem:
             self._restore_news(seen, learned)
             await self._store_down(problem)
+            return
+        except Exception as problem:  # a store that cannot work (a corrupt file): say so
+            self._restore_news(seen, learned)
+            for waiter in list(self._waiters):
+                self._waiters.remove(waiter)
+                if not waiter.future.done():
+                    waiter.future.set_exception(problem)
+            await self._nap(1.0)
             return
         sent_at = self._now()
         self._last_step = sent_at

@@ -208,8 +208,12 @@ class _State:
         blocked = window["blocked"]
         block_over = blocked is not None and now >= blocked
         if block_over or (window["opened"] is not None and now >= _deadline(window)):
-            window.update(gen=now, opened=None, end=None, blocked=None)
-            window["used"] = self.in_flight(name)
+            used = self.in_flight(name)
+            # Requests still in flight may be counted in the window that starts now; when there
+            # are any, the window is open (so it rolls again, and a killed process's requests
+            # stop counting at the first roll after their expiry).
+            window.update(gen=now, opened=now if used else None, end=None, blocked=None)
+            window["used"] = used
 
     def grant(self) -> tuple[list[Grant], dict[str, tuple[float, bool, str]]]:
         """Grant the wants in order, as far as every window of each route has room."""
