@@ -266,23 +266,28 @@ class SharedPacer:
     def _observe(
         self, ticket: _Ticket, name: str, values: ReportedLimit, status: int, now: float
     ) -> None:
+        """Fold one limit of one response into what the next step brings (cheap: it runs for
+        every response; comparisons, no calls on the usual path)."""
         limit, remaining, reset = values
         gen = ticket.gens.get(name)
         seen = self._seen.get(name)
         if seen is None or seen.gen != gen:
             seen = self._seen[name] = _Seen(gen)
         if limit is not None and limit >= 1:
-            seen.limit = int(limit)
+            seen.limit = limit if type(limit) is int else int(limit)
         if reset is not None and reset <= LONGEST_RESET:
-            seen.end = min(seen.end, now + max(reset, 0.0))
-            if status == 429:
-                seen.blocked_until = max(seen.blocked_until, now + max(reset, 0.0))
+            end = now + reset if reset > 0 else now
+            if end < seen.end:
+                seen.end = end
+            if status == 429 and end > seen.blocked_until:
+                seen.blocked_until = end
         if limit is not None and remaining is not None:
-            counted = int(limit - remaining)
+            counted = limit - remaining
             sent = self._sent.get(name)
             if gen is not None and sent is not None and sent[0] == gen:
-                counted += int(sent[1]) - ticket.numbers[name]  # ours sent after this one
-            seen.counted = max(seen.counted or 0, counted)
+                counted += sent[1] - ticket.numbers[name]  # ours sent after this one
+            if seen.counted is None or counted > seen.counted:
+                seen.counted = int(counted)
 
     @property
     def stats(self) -> PacingStats:
@@ -457,14 +462,17 @@ class SharedPacer:
         """Hand the grants to the waiters in order; sleep until the first of the rest can go."""
         granted = {grant.route: grant for grant in output.grants}
         left = {route: grant.count for route, grant in granted.items()}
-        for waiter in list(self._waiters):
+        waiting: collections.deque[_Waiter] = collections.deque()
+        for waiter in self._waiters:
             route = waiter.operation.name
             if waiter.future.done():
-                self._waiters.remove(waiter)
-            elif left.get(route, 0) > 0:
+                continue
+            if left.get(route, 0) > 0:
                 left[route] -= 1
-                self._waiters.remove(waiter)
                 waiter.future.set_result(self._issue(route, granted[route].gens, waiter, sent_at))
+            else:
+                waiting.append(waiter)
+        self._waiters = waiting
 
         # Grants left over went to waiters cancelled meanwhile: not sent, counted in the window
         # (safe), and gone from the in-flight count this process reports at its next step.

@@ -79,6 +79,8 @@ __all__ = [
 
 R = TypeVar("R")
 
+_timeout: Any = getattr(asyncio, "timeout", None)
+
 
 class _Marker:
     __slots__ = ("_name",)
@@ -422,7 +424,13 @@ class RedisStore:
         """Run the script once: (written, version, record as stored when not written, offset)."""
         self.round_trips += 1
         try:
-            reply = await asyncio.wait_for(self._script(keys=[key], args=list(args)), self._timeout)
+            if _timeout is not None:  # Python 3.11+: no task per call
+                async with _timeout(self._timeout):
+                    reply = await self._script(keys=[key], args=list(args))
+            else:
+                reply = await asyncio.wait_for(
+                    self._script(keys=[key], args=list(args)), self._timeout
+                )
         except Exception as problem:
             self._seen.pop(key, None)
             if isinstance(problem, (asyncio.TimeoutError, OSError)) or _is_client_error(problem):
