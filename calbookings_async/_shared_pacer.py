@@ -617,7 +617,21 @@ class SharedPacer:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self._store is not None:
+            await self._farewell(self._store)
             await self._store.aclose()
+
+    async def _farewell(self, store: Store) -> None:
+        """Bring the last news, and leave the store at once rather than after the TTL (best
+        effort: the TTL covers a store that is down)."""
+        if self._last_step == -math.inf and not self._seen:
+            return  # never reached the store: nothing of ours is there
+        given, _seen, _learned = self._input([])
+        if not given.in_flight:
+            given.ttl = 0.0  # requests still in flight may yet land: those keep their TTL
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(
+                store.transact(self._key, functools.partial(_run_step, given=given)), 1.0
+            )
 
     async def __aenter__(self) -> SharedPacer:
         return self
