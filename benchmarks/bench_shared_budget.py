@@ -111,9 +111,10 @@ class OffsetClock:
         await asyncio.sleep(max(seconds, 0.0))
 
 
-def work(job: dict[str, Any], results: Any) -> None:
-    """One worker process: its own client, the given stack and load, until the end time."""
-    results.put(asyncio.run(_work(job)))
+def work(job: dict[str, Any], results: Any, ready: Any, go: Any) -> None:
+    """One worker process: its own client, the given stack and load, for the run's duration
+    (all workers start together, once every one has imported the SDK)."""
+    results.put(asyncio.run(_work(job, ready, go)))
 
 
 def _pacing(job: dict[str, Any]) -> Any:
@@ -128,7 +129,7 @@ def _pacing(job: dict[str, Any]) -> Any:
     return job["stack"] == "adaptive"
 
 
-async def _work(job: dict[str, Any]) -> dict[str, Any]:
+async def _work(job: dict[str, Any], ready: Any, go: Any) -> dict[str, Any]:
     from calbookings_async import AdaptivePacer, CalBookings, RetryPolicy
 
     pacing = _pacing(job)
@@ -140,7 +141,11 @@ async def _work(job: dict[str, Any]) -> dict[str, Any]:
     async with CalBookings(
         api_key=job["api_key"], base_url=job["base_url"], pacing=pacing, retry=retry, timeout=2.0
     ) as cal:
-        await asyncio.sleep(max(job["start_at"] - time.time(), 0.0))
+        ready.put(os.getpid())
+        await asyncio.to_thread(go.wait)
+        job["start_at"] = go_time = time.time()
+        if job["die_at"] is not None:
+            job["die_at"] = go_time + job["die_at"]
         cpu = time.process_time()
         done = await _load(cal, job)
         cpu = time.process_time() - cpu
@@ -217,8 +222,7 @@ def run_once(
 ) -> dict[str, Any]:
     """N workers with one stack and load; the server's and the workers' figures, merged."""
     ctx = multiprocessing.get_context("spawn")
-    results = ctx.Queue()
-    start_at = time.time() + 3.0  # every worker imports the SDK first
+    results, ready, go = ctx.Queue(), ctx.Queue(), ctx.Event()
     jobs = []
     for index in range(workers):
         job = {
@@ -226,18 +230,22 @@ def run_once(
             "load": load,
             "workers": workers,
             "duration": env["duration"],
-            "start_at": start_at,
+            "start_at": 0.0,
             "clock_offset": 3600.0 if extra.get("skew") and index == 0 else 0.0,
-            "die_at": start_at + 5.0 if extra.get("kill") and index == 0 else None,
+            "die_at": 5.0 if extra.get("kill") and index == 0 else None,
             **env["target"],
         }
-        jobs.append(ctx.Process(target=work, args=(job, results)))
+        jobs.append(ctx.Process(target=work, args=(job, results, ready, go)))
     for process in jobs:
         process.start()
+    for _ in jobs:
+        ready.get(timeout=300)
+    start_at = time.time()
+    go.set()
     if extra.get("outage"):
         _outage(env["redis"], start_at)
     outcomes = [
-        results.get(timeout=env["duration"] + 120) for _ in range(workers - ("kill" in extra))
+        results.get(timeout=env["duration"] + 300) for _ in range(workers - ("kill" in extra))
     ]
     for process in jobs:
         process.join(30)
