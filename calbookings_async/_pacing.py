@@ -539,15 +539,7 @@ class AdaptivePacer:
             w.name: ReportedLimit(w.limit, max(w.limit - w.used, 0), max(w.delay(now), 0.0))
             for w in windows
         }
-        return RateLimitError(
-            status_code=429,
-            message=(
-                f"held back by the pacer: {route} could be sent in {wait:.1f} s, later than"
-                f" max_wait ({self._max_wait:g} s); nothing was sent"
-            ),
-            retry_after=wait,
-            rate_limits=to_public(reported, now),
-        )
+        return held_too_long(route, wait, self._max_wait, reported, now)
 
     def release(self, ticket: _Ticket, status: int | None, limits: RateLimitReport | None) -> None:
         """Learn limits, window ends and blocks from the response to one request."""
@@ -666,6 +658,21 @@ class AdaptivePacer:
         if end is not None and end > now:
             window.opened = now
             window.end = min(window.end, end)
+
+
+def held_too_long(
+    route: str, wait: float, max_wait: float, reported: Reported, now: float
+) -> RateLimitError:
+    """The error for a request a pacer refuses to hold: its wait is longer than ``max_wait``."""
+    return RateLimitError(
+        status_code=429,
+        message=(
+            f"held back by the pacer: {route} could be sent in {wait:.1f} s, later than"
+            f" max_wait ({max_wait:g} s); nothing was sent"
+        ),
+        retry_after=wait,
+        rate_limits=to_public(reported, now),
+    )
 
 
 def _longest_delay(windows: tuple[_Window, ...], now: float) -> tuple[float, _Window | None]:

@@ -42,8 +42,8 @@ from types import TracebackType
 from typing import Any, Literal
 
 from ._errors import InvalidArgumentError, RateLimitError
-from ._pacing import LONGEST_RESET, AdaptivePacer, PacerBinding, PacingStats
-from ._ratelimit import RateLimitReport, ReportedLimit, to_public
+from ._pacing import LONGEST_RESET, AdaptivePacer, PacerBinding, PacingStats, held_too_long
+from ._ratelimit import RateLimitReport, ReportedLimit
 from ._shared_window import Observation, StepInput, StepOutput, WindowView, step
 from ._stores import SQLiteStore, Store, StoreUnavailable, default_cache_dir
 from ._types import Clock, Operation, SystemClock, waits_enabled
@@ -529,15 +529,7 @@ class SharedPacer:
             name: ReportedLimit(view.limit, max(view.limit - view.used, 0), wait)
             for name, (view, _at) in self._views.items()
         }
-        return RateLimitError(
-            status_code=429,
-            message=(
-                f"held back by the shared pacer: {operation.name} could be sent in {wait:.1f} s,"
-                f" later than max_wait ({self._max_wait:g} s); nothing was sent"
-            ),
-            retry_after=wait,
-            rate_limits=to_public(reported, now),
-        )
+        return held_too_long(operation.name, wait, self._max_wait, reported, now)
 
     def _in_flight_total(self) -> int:
         return sum(count for count in self._in_flight.values() if count > 0)
