@@ -104,7 +104,11 @@ class StepOutput:
 
 
 def step(record: bytes | None, now: float, given: StepInput) -> tuple[bytes, StepOutput]:
-    """One atomic step: apply what ``given`` learned, roll ended windows, grant what fits."""
+    """One atomic step: apply what ``given`` learned, roll ended windows, grant what fits.
+
+    ``now`` is the store's time (a ``StoreTime`` from a store whose clock is read from afar:
+    ``now`` the earliest it can be, ``now.latest`` the latest).
+    """
     state = _State(record, now, given)
     state.register_worker()
     state.learn()
@@ -128,7 +132,10 @@ class _State:
         self.windows: dict[str, dict[str, Any]] = data.get("w", {})
         self.routes: dict[str, list[str]] = data.get("r", {})
         self.flights: dict[str, dict[str, Any]] = data.get("f", {})
+        # Comparisons ("has it ended?") use the earliest the store's clock can read; instants
+        # stamped from durations use the latest: both err late.
         self.now = now
+        self.late = float(getattr(now, "latest", now))
         self.given = given
 
     def dump(self) -> bytes:
@@ -141,7 +148,7 @@ class _State:
         now = self.now
         self.flights = {k: v for k, v in self.flights.items() if v["exp"] > now}
         self.flights[self.given.worker] = {
-            "exp": now + self.given.ttl,
+            "exp": self.late + self.given.ttl,
             "n": {k: v for k, v in self.given.in_flight.items() if v > 0},
         }
 
@@ -157,7 +164,7 @@ class _State:
         window: dict[str, Any] = {
             "limit": limit or given.default_limit,
             "len": length or given.default_length,
-            "gen": self.now,
+            "gen": self.late,
             "opened": None,
             "end": None,
             "used": self.in_flight(name),
@@ -168,30 +175,29 @@ class _State:
             # The store lost its record (restarted empty): start from what this process knew.
             window["limit"] = view.limit
             if view.end_in is not None and view.end_in > 0:
-                window["opened"] = self.now
-                window["end"] = self.now + view.end_in
+                window["opened"] = self.late
+                window["end"] = self.late + view.end_in
                 window["used"] = max(window["used"], view.used)
         self.windows[name] = window
         return window
 
     def learn(self) -> None:
         """Apply the observations and the route names this process brings."""
-        now = self.now
         for name, seen in self.given.observations.items():
             window = self.window(name, seen.limit)
             if seen.limit is not None and seen.limit >= 1:
                 window["limit"] = seen.limit
             if seen.blocked_in is not None:
-                until = now + max(seen.blocked_in, 0.0)
+                until = self.late + max(seen.blocked_in, 0.0)
                 blocked = window["blocked"]
                 window["blocked"] = until if blocked is None else max(float(blocked), until)
                 window["used"] = max(window["used"], window["limit"])
             fresh = seen.gen is None and window["opened"] is None
             if seen.gen == window["gen"] or fresh:
                 if fresh:
-                    window["opened"] = now
+                    window["opened"] = self.late
                 if seen.end_in is not None:
-                    end = now + max(seen.end_in, 0.0)
+                    end = self.late + max(seen.end_in, 0.0)
                     if window["end"] is None or end < window["end"]:
                         window["end"] = end
                 if seen.counted is not None and seen.counted > window["used"]:
@@ -212,7 +218,8 @@ class _State:
             # Requests still in flight may be counted in the window that starts now; when there
             # are any, the window is open (so it rolls again, and a killed process's requests
             # stop counting at the first roll after their expiry).
-            window.update(gen=now, opened=now if used else None, end=None, blocked=None)
+            late = self.late
+            window.update(gen=late, opened=late if used else None, end=None, blocked=None)
             window["used"] = used
 
     def grant(self) -> tuple[list[Grant], dict[str, tuple[float, bool, str]]]:
@@ -230,7 +237,7 @@ class _State:
             if got:
                 for name, window in zip(names, windows, strict=True):
                     if window["opened"] is None:
-                        window["opened"] = self.now
+                        window["opened"] = self.late
                     window["used"] += got
                     mine[name] = mine.get(name, 0) + got
                 grants.append(

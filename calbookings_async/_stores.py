@@ -97,8 +97,29 @@ KEEP: Final = _Marker("KEEP")
 #: Returned by an update function as the new record: remove the record.
 DELETE: Final = _Marker("DELETE")
 
-#: An update function: ``(current record or None, store time) -> (new record, result)``.
+#: An update function: ``(current record or None, store time) -> (new record, result)``; the
+#: time is a :class:`StoreTime` (a float: the earliest the store's clock can read).
 Update = Callable[[bytes | None, float], tuple["bytes | _Marker", R]]
+
+
+class StoreTime(float):
+    """The store's time during a step: the earliest it can be (the float itself) and the
+    latest (:attr:`latest`).
+
+    A store that reads its clock inside the step (SQLite) knows it exactly (both equal). One
+    whose clock is read over the network (Redis) knows it within a round trip: compare with the
+    earliest ("has the lease run out?" errs towards no) and stamp instants from durations with
+    the latest ("the lease ends in 30 s" errs late).
+    """
+
+    __slots__ = ("latest",)
+
+    def __new__(cls, earliest: float, latest: float | None = None) -> StoreTime:
+        value = super().__new__(cls, earliest)
+        value.latest = earliest if latest is None else max(latest, earliest)
+        return value
+
+    latest: float
 
 
 class StoreUnavailable(CalError):
@@ -287,7 +308,7 @@ class SQLiteStore:
         except sqlite3.OperationalError as problem:
             raise StoreUnavailable(str(self.path), f"database is locked ({problem})") from None
         try:
-            now = self._clock()
+            now = StoreTime(self._clock())
             row = connection.execute(
                 "SELECT value, expires FROM records WHERE key = ?", (key,)
             ).fetchone()
@@ -380,7 +401,7 @@ class RedisStore:
         self.description = description
         # key -> (version, data, store time - local time when it was read): the last record
         # seen, so that a step usually costs one round trip.
-        self._seen: dict[str, tuple[int, bytes | None, float]] = {}
+        self._seen: dict[str, tuple[int, bytes | None, tuple[float, float]]] = {}
         self.round_trips = 0
 
     def __repr__(self) -> str:
@@ -396,9 +417,10 @@ class RedisStore:
             seen = (version, current, offset)
         while True:
             version, current, offset = seen
-            # The store's time now, read on the local monotonic clock from the last answer:
-            # a little early (the answer took time to arrive), never late.
-            now = time.monotonic() + offset
+            # The store's time now, from the last answer on the local monotonic clock: between
+            # the time it answered (it may have taken long to arrive) and the time we asked.
+            local = time.monotonic()
+            now = StoreTime(local + offset[0], local + offset[1])
             new, result = update(current, now)
             if new is KEEP:
                 mode, data = "k", b""
@@ -420,8 +442,10 @@ class RedisStore:
 
     async def _call(
         self, key: str, args: tuple[str, bytes | str, str, str, str]
-    ) -> tuple[bool, int, bytes | None, float]:
-        """Run the script once: (written, version, record as stored when not written, offset)."""
+    ) -> tuple[bool, int, bytes | None, tuple[float, float]]:
+        """Run the script once: (written, version, record as stored when not written, the
+        store's clock minus the local one, as (earliest, latest))."""
+        sent = time.monotonic()
         self.round_trips += 1
         try:
             if _timeout is not None:  # Python 3.11+: no task per call
@@ -437,7 +461,9 @@ class RedisStore:
                 raise StoreUnavailable(self.description, _describe(problem)) from None
             raise
         written, version, data, seconds, micros = reply
-        offset = int(seconds) + int(micros) / 1_000_000 - time.monotonic()
+        store_time = int(seconds) + int(micros) / 1_000_000
+        # The store read TIME after we sent and before we received.
+        offset = (store_time - time.monotonic(), store_time - sent)
         if isinstance(data, str):
             data = data.encode()
         return int(written) == 1, int(version), data or None, offset

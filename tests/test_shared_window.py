@@ -8,7 +8,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from calbookings_async._shared_window import Observation, StepInput, WindowView, step
+from calbookings_async._stores import StoreTime
 
 GET = ("bookings.get", [], 1)
 
@@ -140,3 +143,15 @@ def test_the_record_is_small_json() -> None:
     assert record is not None
     assert len(record) < 2000
     assert set(json.loads(record)) == {"w", "r", "f"}
+
+
+def test_a_store_clock_known_within_a_round_trip_errs_late() -> None:
+    # Read over the network, the store's time is known between 100.0 and 100.4: instants
+    # stamped from durations use the latest, comparisons the earliest.
+    record, out = step(None, StoreTime(100.0, 100.4), given("a", want(1)))
+    gen = out.grants[0].gens["default"]
+    seen = Observation(gen=gen, limit=10, counted=10, end_in=5.0)
+    record, out = step(record, StoreTime(100.0, 100.4), given("a", observations={"default": seen}))
+    assert out.windows["default"].end_in == pytest.approx(5.4)  # ends at 105.4, from 100.0
+    record, out = step(record, StoreTime(105.3, 105.7), given("a", want(1)))
+    assert granted(out) == 0  # 105.3 might still be before the end
