@@ -16,12 +16,13 @@ requests in flight.
 
 When the store cannot be reached (``fallback="local"``, the default), each process paces
 itself with an :class:`~calbookings_async.AdaptivePacer` at its share of each limit (the limit
-divided by the processes the store last saw, or by :data:`ASSUMED_PROCESSES` if it never
-answered), starting from the shared windows as the store last described them, with the server's
-own ``Remaining`` as a guard, and goes back to the store as soon as it answers (seeding it with
-what it learned, should it have come back empty). The switch is logged once at WARNING with
-the reason, the return at INFO. ``fallback="wait"`` sends nothing until the store answers; a
-request held longer than ``max_wait`` then fails with ``StoreUnavailable``, unsent.
+divided by the most processes the store showed it, and by at least
+:data:`ASSUMED_PROCESSES`), starting from the shared windows as last described (by the store, or
+by a later response), with the server's own ``Remaining`` as a guard, and goes back to the
+store as soon as it answers (seeding it with what it learned, should it have come back empty).
+The switch is logged once at WARNING with the reason, the return at INFO. ``fallback="wait"``
+sends nothing until the store answers; a request held longer than ``max_wait`` then fails with
+``StoreUnavailable``, unsent.
 
 Imports ``_shared_window``, ``_stores``, ``_pacing``, ``_ratelimit``, ``_validate``,
 ``_errors`` and ``_types``.
@@ -53,8 +54,8 @@ __all__ = ["ASSUMED_PROCESSES", "FilePacer", "SharedPacer"]
 
 logger = logging.getLogger("calbookings_async")
 
-#: The processes a pacer assumes share the budget when the store never answered it: it paces
-#: at a quarter of each limit until the store tells it how many there are.
+#: The fewest processes a pacer assumes share the budget when the store is down: it paces at a
+#: quarter of each limit at most (less when the store showed it more processes).
 ASSUMED_PROCESSES = 4
 #: How long a record of a credential nobody paces any more stays in the store.
 _RECORD_TTL = 86_400.0
@@ -172,6 +173,7 @@ class SharedPacer:
         self._flusher: asyncio.Future[None] | None = None
         self._last_step = -math.inf
         self._workers: int | None = None
+        self._most_workers = 0
         self._local: AdaptivePacer | None = None
         self._requests = self._held = self._blocks = 0
         self._held_seconds = self._longest_hold = 0.0
@@ -288,6 +290,11 @@ class SharedPacer:
                 counted += sent[1] - ticket.numbers[name]  # ours sent after this one
             if seen.counted is None or counted > seen.counted:
                 seen.counted = int(counted)
+            if reset is not None and reset <= LONGEST_RESET and limit >= 1:
+                # The server's own view of its window: what a store that lost its record (or a
+                # fallback that starts now) must start from.
+                view = WindowView(int(limit), self._length, int(counted), max(reset, 0.0))
+                self._views[name] = (view, now)
 
     @property
     def stats(self) -> PacingStats:
@@ -456,6 +463,7 @@ class SharedPacer:
         self._routes.update(output.routes)
         self._views = {name: (view, sent_at) for name, view in output.windows.items()}
         self._workers = output.workers
+        self._most_workers = max(self._most_workers, output.workers)
         self._waits = output.waits
 
     async def _serve(self, output: StepOutput, sent_at: float) -> None:
@@ -540,7 +548,9 @@ class SharedPacer:
     # --- when the store is down -------------------------------------------------------------
 
     def _share(self) -> float:
-        return 1.0 / max(self._workers or ASSUMED_PROCESSES, 1)
+        # The most processes the store ever showed, and never fewer than ASSUMED_PROCESSES: a
+        # process that stepped before the others first did sees itself alone.
+        return 1.0 / max(self._most_workers, ASSUMED_PROCESSES)
 
     async def _store_down(self, problem: StoreUnavailable) -> None:
         if self._fallback == "local":
