@@ -81,13 +81,14 @@ from ._models import (
     SortOrder,
 )
 from ._organizations import Organizations
-from ._pacing import DEFAULT_ROUTE_LIMITS, AdaptivePacer, Pacer, PacingStats, RouteLimit
+from ._pacing import AdaptivePacer, Pacer, PacerBinding, PacingStats, RouteLimit
 from ._paging import Page, Pager
+from ._ratelimit import RateLimitReport, ReportedLimit
 from ._session import CallOptions
+from ._shared_pacer import FilePacer, SharedPacer
 from ._types import RawRequest, RawResponse, Transport
 
 __all__ = [
-    "DEFAULT_ROUTE_LIMITS",
     "APIStatusError",
     "AdaptivePacer",
     "AddressLocation",
@@ -122,6 +123,7 @@ __all__ = [
     "CreateRecurringBookingInput",
     "DecodeError",
     "EventType",
+    "FilePacer",
     "Guest",
     "IntegrationLocation",
     "InvalidArgumentError",
@@ -135,6 +137,7 @@ __all__ = [
     "OrganizersDefaultAppLocation",
     "Outcome",
     "Pacer",
+    "PacerBinding",
     "PacingStats",
     "Page",
     "Pager",
@@ -144,6 +147,7 @@ __all__ = [
     "Progress",
     "RateLimit",
     "RateLimitError",
+    "RateLimitReport",
     "RawRequest",
     "RawResponse",
     "ReassignedBooking",
@@ -151,6 +155,7 @@ __all__ = [
     "Recording",
     "RecurringBooking",
     "RecurringSeatedBooking",
+    "ReportedLimit",
     "RequestTimeout",
     "RetryAttempt",
     "RetryPolicy",
@@ -158,6 +163,7 @@ __all__ = [
     "SeatedAttendee",
     "SeatedBooking",
     "ServerError",
+    "SharedPacer",
     "SortOrder",
     "Timeout",
     "TokenExpiredError",

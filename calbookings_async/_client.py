@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from ._auth import Auth, RefreshToken, credentials_from
+from ._auth import Auth, Credentials, RefreshToken, credentials_from
 from ._bookings import Bookings
 from ._bulk import BulkReport, BulkRun, ItemT, Progress, ResultT
 from ._config import (
@@ -41,7 +41,7 @@ from ._config import (
 )
 from ._errors import InvalidArgumentError, RateLimit
 from ._organizations import Organizations
-from ._pacing import AdaptivePacer, Pacer, default_pacer
+from ._pacing import Pacer, PacerBinding, default_pacer
 from ._session import CallOptions, Session
 from ._transport import AiohttpTransport, aiohttp_version, normalize_base_url
 from ._types import (
@@ -233,21 +233,31 @@ def _ssl_for(base_url: str, ssl: Any, trust_env: bool) -> ssl_module.SSLContext 
         ) from None
 
 
-def _pacer(pacing: Any, credential_kind: str, clock: Clock) -> Pacer | None:
+def _pacer(pacing: Any, credentials: Credentials, clock: Clock, timeout: Timeout) -> Pacer | None:
+    """The client's pacer, bound to its credential (only the default pacer gets its clock)."""
     if pacing is True:
-        return default_pacer(credential_kind, clock)
-    if pacing is False or pacing is None:
+        pacer: Pacer = default_pacer(credentials.kind, clock)
+    elif pacing is False or pacing is None:
         return None
-    if isinstance(pacing, AdaptivePacer):
-        return pacing.configured(clock)
-    methods = ("try_acquire", "acquire", "release")
-    if all(callable(getattr(pacing, name, None)) for name in methods):
-        return cast(Pacer, pacing)
-    raise InvalidArgumentError(
-        "pacing",
-        "expected True, False or a Pacer (with try_acquire, acquire and release),"
-        f" got {type(pacing).__name__}",
+    elif all(
+        callable(getattr(pacing, name, None))
+        for name in ("bind", "try_acquire", "acquire", "release")
+    ):
+        pacer = cast(Pacer, pacing)
+    else:
+        raise InvalidArgumentError(
+            "pacing",
+            "expected True, False or a Pacer (with bind, try_acquire, acquire and release),"
+            f" got {type(pacing).__name__}",
+        )
+    pacer.bind(
+        PacerBinding(
+            credential_id=credentials.identity,
+            credential_kind=credentials.kind,
+            attempt_timeout=timeout.total,
+        )
     )
+    return pacer
 
 
 def _check_retry(retry: Any) -> RetryPolicy:
@@ -370,7 +380,7 @@ class CalBookings:
         check_int("max_response_bytes", max_response_bytes, minimum=1024)
         auth = Auth(credentials, refresh_token)
         clock = SystemClock() if clock is None else check_clock("clock", clock)
-        pacer = _pacer(pacing, credentials.kind, clock)
+        pacer = _pacer(pacing, credentials, clock, options.timeout)
         sender = _transport(
             transport,
             session,

@@ -7,7 +7,8 @@ There are no un-suffixed forms and no ``Retry-After``; un-suffixed headers from 
 ignored, and a ``Retry-After`` in seconds is honoured if one appears.
 
 Parsing runs on every response, so it works on the raw header pairs, looks closely only at long
-names starting with ``x``, and keeps numbers in plain lists. Values that are not finite numbers
+names starting with ``x``, and gathers numbers in plain lists that become one
+:class:`ReportedLimit` (a tuple) per name at the end. Values that are not finite numbers
 (junk, NaN, infinities, integers too large for a float) are treated as absent; negative values
 count as zero when read. Names are kept in lower case (``"default"``, ``"booking_guests_add"``).
 
@@ -17,23 +18,49 @@ This module imports only ``_errors`` and ``_types``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TypeAlias
+from typing import NamedTuple, TypeAlias
 
 from ._errors import RateLimit
 
 __all__ = [
+    "RateLimitReport",
     "RateLimitState",
     "Reported",
+    "ReportedLimit",
     "largest_reset",
     "parse_rate_limit_headers",
     "parse_retry_after",
     "to_public",
 ]
 
-#: What one response reported, by lower-case limit name: ``[limit, remaining, reset]``, each
-#: a number as sent or ``None`` when absent or unreadable. Lists, not objects: this is built
-#: for every response and read by the pacer before anyone looks at it.
-Reported: TypeAlias = dict[str, list[float | None]]
+
+class ReportedLimit(NamedTuple):
+    """One named limit as one response reported it (a tuple: cheap to build and to unpack).
+
+    Attributes:
+        limit: ``X-RateLimit-Limit-<Name>``: requests allowed per window.
+        remaining: ``X-RateLimit-Remaining-<Name>``: requests left in the window.
+        reset: ``X-RateLimit-Reset-<Name>``: seconds until the window (or block) ends.
+
+    Each is the number as sent (an ``int`` when it was one), or ``None`` when the header was
+    absent or unreadable (junk, NaN, infinities, absurd magnitudes). Negative numbers are kept
+    as sent; readers count them as zero.
+    """
+
+    limit: float | None
+    remaining: float | None
+    reset: float | None
+
+
+#: What one response reported: lower-case limit name -> :class:`ReportedLimit`, in the order
+#: the names first appear. This is what a :class:`~calbookings_async.Pacer` receives in
+#: ``release``.
+RateLimitReport: TypeAlias = Mapping[str, ReportedLimit]
+
+#: The concrete report the parser builds (a ``dict``, so the SDK's own readers index it fast).
+Reported: TypeAlias = dict[str, ReportedLimit]
+
+_record = tuple.__new__  # ReportedLimit from a list of three, without NamedTuple's __new__
 
 _PREFIX = b"x-ratelimit-"
 _KINDS = ((b"limit-", 0), (b"remaining-", 1), (b"reset-", 2))
@@ -91,10 +118,10 @@ def parse_rate_limit_headers(raw_headers: Iterable[tuple[bytes, bytes]]) -> Repo
         raw_headers: The response's header pairs as bytes, in any letter case.
 
     Returns:
-        ``{name: [limit, remaining, reset]}`` in the order names first appear, or ``None`` when
-        the response has no rate-limit headers.
+        ``{name: ReportedLimit(limit, remaining, reset)}`` in the order names first appear, or
+        ``None`` when the response has no rate-limit headers.
     """
-    found: Reported | None = None
+    found: dict[str, list[float | None]] | None = None
     cache = _NAME_CACHE
     for name, value in raw_headers:
         # Nearly every other header fails one of these two cheap tests.
@@ -118,7 +145,11 @@ def parse_rate_limit_headers(raw_headers: Iterable[tuple[bytes, bytes]]) -> Repo
         if entry is None:
             entry = found[kind[1]] = [None, None, None]
         entry[kind[0]] = number
-    return found
+    if found is not None:
+        # Each list becomes its immutable record in place (no second dict, no comprehension).
+        for key, entry in found.items():
+            found[key] = _record(ReportedLimit, entry)  # type: ignore[assignment]
+    return found  # type: ignore[return-value]
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -181,7 +212,7 @@ class RateLimitState:
 
     def __init__(self) -> None:
         #: Limit name -> (the latest report of it, when it was observed).
-        self.latest: dict[str, tuple[list[float | None], float]] = {}
+        self.latest: dict[str, tuple[ReportedLimit, float]] = {}
 
     def update(self, reported: Reported, observed_at: float) -> None:
         """Record one response's report, observed at monotonic time ``observed_at``."""

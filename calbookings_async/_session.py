@@ -396,9 +396,9 @@ class Session:
         try:
             # The pacer, then a slot: both before the attempt's own timeout starts.
             if pacer is not None:
-                ticket = pacer.try_acquire(call.operation.name)
+                ticket = pacer.try_acquire(call.operation)
                 if ticket is None:
-                    ticket = await pacer.acquire(call.operation.name)
+                    ticket = await pacer.acquire(call.operation)
             slots = self._slots
             if not slots.try_acquire():
                 await slots.acquire()
@@ -425,7 +425,7 @@ class Session:
         finally:
             if pacer is not None and ticket is not None:
                 # Always, even when cancelled: the pacer counts requests in flight.
-                pacer.release(ticket, status, reported, self._clock.monotonic())
+                pacer.release(ticket, status, reported)
         return self._answer(call, request, response, reported, now)
 
     def _timed_out(self, call: _Call[Any]) -> RequestTimeout:

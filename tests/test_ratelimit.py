@@ -10,6 +10,7 @@ from _helpers import FakeClock, Reply, ScriptedServer
 from calbookings_async import CalBookings, RateLimit, RateLimitError, RetryPolicy
 from calbookings_async._ratelimit import (
     RateLimitState,
+    ReportedLimit,
     largest_reset,
     parse_rate_limit_headers,
     parse_retry_after,
@@ -20,9 +21,14 @@ MakeClient = Callable[..., CalBookings]
 
 
 def parse(*pairs: tuple[str, str]) -> dict[str, list[float | None]] | None:
-    return parse_rate_limit_headers(
+    """The parsed report, each record as a list (the records' type is checked below)."""
+    report = parse_rate_limit_headers(
         [(name.encode("latin-1"), value.encode("latin-1")) for name, value in pairs]
     )
+    if report is None:
+        return None
+    assert all(type(entry) is ReportedLimit for entry in report.values())
+    return {name: list(entry) for name, entry in report.items()}
 
 
 DEFAULT_TRIPLET = (
@@ -39,6 +45,18 @@ def test_one_triplet() -> None:
     assert parse(("Content-Type", "application/json"), *DEFAULT_TRIPLET) == {
         "default": [120, 119, 60]
     }
+
+
+def test_each_limit_is_an_immutable_record_with_named_fields() -> None:
+    report = parse_rate_limit_headers(
+        [(name.encode(), value.encode()) for name, value in DEFAULT_TRIPLET]
+    )
+    assert report is not None
+    entry = report["default"]
+    assert entry == ReportedLimit(limit=120, remaining=119, reset=60)
+    assert (entry.limit, entry.remaining, entry.reset) == (120, 119, 60)
+    with pytest.raises(AttributeError):
+        entry.limit = 5  # type: ignore[misc]
 
 
 def test_several_names_in_order_of_appearance() -> None:

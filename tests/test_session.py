@@ -245,6 +245,9 @@ async def test_a_deadline_passed_before_sending_was_not_applied() -> None:
     class Holding:
         """A pacer that never lets a request go."""
 
+        def bind(self, binding: Any) -> None:
+            pass
+
         def try_acquire(self, route: str) -> Any:
             return None
 

@@ -1,0 +1,296 @@
+"""The shared window: one credential's rate budget as a record in a store, changed by one step.
+
+This is the part of the shared pacer that runs inside the store's atomic step
+(``_stores.Store.transact``): a pure function from (the record, the store's time, what one
+process brings) to (the new record, what that process gets). It is written once and runs the
+same on every store; the process-side half (queueing, batching, fallback) is ``_shared_pacer``.
+
+The record, per credential (JSON):
+
+* ``w``: one window per limit name, as :class:`AdaptivePacer <calbookings_async.AdaptivePacer>`
+  keeps it: ``limit``, ``len`` (seconds), ``gen`` (store time when the window started: a store
+  restarted empty never reuses one), ``opened`` (first grant, or ``None``), ``end`` (the
+  smallest bound any response gave, or ``None``: only ever late), ``used`` (grants plus what the
+  server counted beyond them), ``blocked`` (store time a 429's block ends, or ``None``).
+* ``r``: route -> the limit names its responses reported (``[]``: the route is not paced).
+* ``f``: process -> its requests in flight by limit name, and when that expires (a killed
+  process stops counting after the in-flight TTL).
+
+What a process brings (:class:`StepInput`): its wants in order (route, declared limits, count),
+its requests in flight now (absolute, so a store restarted empty learns them again), and what
+its responses said since its last step, as *durations* relative to the moment it sent the step
+(a window ends in 3.2 s; a block ends in 41 s). The store's clock turns them into store times,
+late rather than early; no process's own clock is ever compared with another's.
+
+Imports only the standard library.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Grant", "Observation", "StepInput", "StepOutput", "WindowView", "step"]
+
+
+@dataclass
+class Observation:
+    """What this process's responses said of one limit name since its last step.
+
+    Attributes:
+        gen: The window generation the answered requests were granted in (``None``: a name the
+            requests were not paced against, learned from the response).
+        limit: The latest reported limit.
+        counted: The most the server has counted in that window (its count plus this process's
+            requests sent after the answered one).
+        end_in: Seconds from the step's sending until the window surely ends (smallest bound).
+        blocked_in: Seconds from the step's sending until a 429's block ends.
+    """
+
+    gen: float | None = None
+    limit: int | None = None
+    counted: int | None = None
+    end_in: float | None = None
+    blocked_in: float | None = None
+
+
+@dataclass
+class WindowView:
+    """What a process last knew of one window, to seed a store that lost its record."""
+
+    limit: int
+    length: float
+    used: int
+    end_in: float | None
+
+
+@dataclass
+class StepInput:
+    """What one process brings to a step (see the module docstring)."""
+
+    worker: str
+    ttl: float
+    default_limit: int
+    default_length: float
+    wants: list[tuple[str, list[tuple[str, int, float]], int]] = field(default_factory=list)
+    in_flight: dict[str, int] = field(default_factory=dict)
+    observations: dict[str, Observation] = field(default_factory=dict)
+    routes: dict[str, list[str]] = field(default_factory=dict)
+    views: dict[str, WindowView] = field(default_factory=dict)
+
+
+@dataclass
+class Grant:
+    """What one route got: ``count`` slots, in the window generations ``gens`` (by name)."""
+
+    route: str
+    count: int
+    gens: dict[str, float]
+
+
+@dataclass
+class StepOutput:
+    """What the process gets back; times are durations from the step's store time."""
+
+    grants: list[Grant]
+    #: Route -> (seconds until it may have room, whether a server's report states that wait,
+    #: why it waits), for routes whose wants were not all granted.
+    waits: dict[str, tuple[float, bool, str]]
+    routes: dict[str, list[str]]
+    windows: dict[str, WindowView]
+    workers: int
+
+
+def step(record: bytes | None, now: float, given: StepInput) -> tuple[bytes, StepOutput]:
+    """One atomic step: apply what ``given`` learned, roll ended windows, grant what fits.
+
+    ``now`` is the store's time (a ``StoreTime`` from a store whose clock is read from afar:
+    ``now`` the earliest it can be, ``now.latest`` the latest).
+    """
+    state = _State(record, now, given)
+    state.register_worker()
+    state.learn()
+    state.roll_all()
+    grants, waits = state.grant()
+    output = StepOutput(
+        grants=grants,
+        waits=waits,
+        routes=state.routes,
+        windows={name: state.view(name) for name in state.windows},
+        workers=len(state.flights),
+    )
+    return state.dump(), output
+
+
+class _State:
+    """The record being changed by one step."""
+
+    def __init__(self, record: bytes | None, now: float, given: StepInput) -> None:
+        data: dict[str, Any] = json.loads(record) if record else {}
+        self.windows: dict[str, dict[str, Any]] = data.get("w", {})
+        self.routes: dict[str, list[str]] = data.get("r", {})
+        self.flights: dict[str, dict[str, Any]] = data.get("f", {})
+        # Comparisons ("has it ended?") use the earliest the store's clock can read; instants
+        # stamped from durations use the latest: both err late.
+        self.now = now
+        self.late = float(getattr(now, "latest", now))
+        self.given = given
+
+    def dump(self) -> bytes:
+        return json.dumps(
+            {"w": self.windows, "r": self.routes, "f": self.flights}, separators=(",", ":")
+        ).encode()
+
+    def register_worker(self) -> None:
+        """Forget the in-flight counts that expired; record this process's, absolute."""
+        now = self.now
+        self.flights = {k: v for k, v in self.flights.items() if v["exp"] > now}
+        self.flights[self.given.worker] = {
+            "exp": self.late + self.given.ttl,
+            "n": {k: v for k, v in self.given.in_flight.items() if v > 0},
+        }
+
+    def in_flight(self, name: str) -> int:
+        return sum(int(entry["n"].get(name, 0)) for entry in self.flights.values())
+
+    def window(self, name: str, limit: int | None = None, length: float | None = None) -> Any:
+        """The window called ``name``, created (from this process's view, if it has one)."""
+        found = self.windows.get(name)
+        if found is not None:
+            return found
+        given = self.given
+        window: dict[str, Any] = {
+            "limit": limit or given.default_limit,
+            "len": length or given.default_length,
+            "gen": self.late,
+            "opened": None,
+            "end": None,
+            "used": self.in_flight(name),
+            "blocked": None,
+        }
+        view = given.views.get(name)
+        if view is not None:
+            # The store lost its record (restarted empty): start from what this process knew.
+            window["limit"] = view.limit
+            if view.end_in is not None and view.end_in > 0:
+                window["opened"] = self.late
+                window["end"] = self.late + view.end_in
+                window["used"] = max(window["used"], view.used)
+        self.windows[name] = window
+        return window
+
+    def learn(self) -> None:
+        """Apply the observations and the route names this process brings."""
+        for name, seen in self.given.observations.items():
+            window = self.window(name, seen.limit)
+            if seen.limit is not None and seen.limit >= 1:
+                window["limit"] = seen.limit
+            if seen.blocked_in is not None:
+                until = self.late + max(seen.blocked_in, 0.0)
+                blocked = window["blocked"]
+                window["blocked"] = until if blocked is None else max(float(blocked), until)
+                window["used"] = max(window["used"], window["limit"])
+            fresh = seen.gen is None and window["opened"] is None
+            if seen.gen == window["gen"] or fresh:
+                if fresh:
+                    window["opened"] = self.late
+                if seen.end_in is not None:
+                    end = self.late + max(seen.end_in, 0.0)
+                    if window["end"] is None or end < window["end"]:
+                        window["end"] = end
+                if seen.counted is not None and seen.counted > window["used"]:
+                    window["used"] = seen.counted
+        self.routes.update(self.given.routes)
+
+    def roll_all(self) -> None:
+        for name, window in self.windows.items():
+            self.roll(name, window)
+
+    def roll(self, name: str, window: dict[str, Any]) -> None:
+        """Start a new window once the old one surely ended, or its block is over."""
+        now = self.now
+        blocked = window["blocked"]
+        block_over = blocked is not None and now >= blocked
+        if block_over or (window["opened"] is not None and now >= _deadline(window)):
+            used = self.in_flight(name)
+            # Requests still in flight may be counted in the window that starts now; when there
+            # are any, the window is open (so it rolls again, and a killed process's requests
+            # stop counting at the first roll after their expiry).
+            late = self.late
+            window.update(gen=late, opened=late if used else None, end=None, blocked=None)
+            window["used"] = used
+
+    def grant(self) -> tuple[list[Grant], dict[str, tuple[float, bool, str]]]:
+        """Grant the wants in order, as far as every window of each route has room."""
+        grants: list[Grant] = []
+        waits: dict[str, tuple[float, bool, str]] = {}
+        mine = self.flights[self.given.worker]["n"]
+        for route, declared, count in self.given.wants:
+            names = self.routes.get(route)
+            if names is None:
+                names = [name for name, _l, _w in declared] or ["default"]
+            windows = [self.window(n, *_declared(declared, n)) for n in names]
+            room = min((self._room(w) for w in windows), default=count)
+            got = max(0, min(count, room))
+            if got:
+                for name, window in zip(names, windows, strict=True):
+                    if window["opened"] is None:
+                        window["opened"] = self.late
+                    window["used"] += got
+                    mine[name] = mine.get(name, 0) + got
+                grants.append(
+                    Grant(route, got, {n: w["gen"] for n, w in zip(names, windows, strict=True)})
+                )
+            if got < count:
+                waits[route] = self._wait(names, windows)
+        return grants, waits
+
+    def _room(self, window: dict[str, Any]) -> int:
+        if window["blocked"] is not None and self.now < window["blocked"]:
+            return 0
+        return int(window["limit"]) - int(window["used"])
+
+    def _wait(self, names: list[str], windows: list[dict[str, Any]]) -> tuple[float, bool, str]:
+        """How long the route waits, whether a server's report says so, and why."""
+        wait, stated, reason = 0.0, False, "window full"
+        for name, window in zip(names, windows, strict=True):
+            if window["blocked"] is not None and self.now < window["blocked"]:
+                delay, said, why = window["blocked"] - self.now, True, "blocked after a 429"
+            elif self._room(window) > 0:
+                continue
+            else:
+                delay = _deadline(window) - self.now if window["opened"] is not None else 0.0
+                said = window["end"] is not None
+                label = "window full" if name == "default" else f"{name} window full"
+                why = f"{label}: {window['used']} of {window['limit']} used"
+            if delay >= wait:
+                wait, stated, reason = max(delay, 0.0), said, why
+        return wait, stated, reason
+
+    def view(self, name: str) -> WindowView:
+        window = self.windows[name]
+        end = window["end"]
+        return WindowView(
+            limit=int(window["limit"]),
+            length=float(window["len"]),
+            used=int(window["used"]),
+            end_in=None if end is None else end - self.now,
+        )
+
+
+def _declared(declared: list[tuple[str, int, float]], name: str) -> tuple[int | None, float | None]:
+    for known, limit, length in declared:
+        if known == name:
+            return limit, length
+    return None, None
+
+
+def _deadline(window: dict[str, Any]) -> float:
+    """When the window has surely ended: the reported bound, or a fallback before any."""
+    if window["end"] is not None:
+        return float(window["end"])
+    if window["opened"] is None:
+        return math.inf
+    return float(window["opened"]) + float(window["len"]) * 1.25 + 1.0

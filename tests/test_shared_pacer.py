@@ -1,0 +1,368 @@
+"""The shared pacer on its stores: several pacers (processes) of one credential, one budget.
+
+Unit tests run in one process: each ``SharedPacer`` stands for a process. Time is a gate: it
+stands still until a test moves it (``GateClock.advance``), and sleepers wake then. On SQLite
+the store reads the same clock, so windows pass without waiting; on Redis (``fakeredis``, which
+runs the store's Lua script unchanged, with Redis ``TIME``) only tests in which no time passes
+run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _helpers import API_KEY, Reply, ScriptedServer
+
+from calbookings_async import (
+    CalBookings,
+    FilePacer,
+    InvalidArgumentError,
+    PacerBinding,
+    RateLimitError,
+    ReportedLimit,
+    SharedPacer,
+)
+from calbookings_async._operations import op
+from calbookings_async._stores import SQLiteStore, StoreUnavailable
+from calbookings_async._types import waits
+
+fakeredis_aioredis = pytest.importorskip("fakeredis.aioredis")
+fakeredis = pytest.importorskip("fakeredis")
+from calbookings_async.redis import RedisPacer  # noqa: E402
+
+GET = op("bookings.get")
+BINDING = PacerBinding(credential_id="ab" * 32, credential_kind="api_key", attempt_timeout=30.0)
+
+
+@pytest.fixture(autouse=True)
+def _waits_on() -> Iterator[None]:
+    with waits(True):
+        yield
+
+
+class GateClock:
+    """Virtual time that moves only when the test says: sleepers wake when it passes them."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        future = asyncio.get_running_loop().create_future()
+        self._sleepers.append((self.now + max(seconds, 0.0), future))
+        if seconds <= 0:
+            future.set_result(None)
+        await future
+
+    async def advance(self, seconds: float) -> None:
+        self.now += seconds
+        for due, future in self._sleepers:
+            if due <= self.now and not future.done():
+                future.set_result(None)
+        self._sleepers = [(d, f) for d, f in self._sleepers if not f.done()]
+        await settle()
+
+
+async def settle() -> None:
+    """Let the pumps and the store's thread finish what they started."""
+    for _ in range(15):
+        await asyncio.sleep(0.01)
+
+
+async def flushed(gate: GateClock) -> None:
+    """Let the responses' news reach the store (it waits the flush delay for company)."""
+    await settle()
+    await gate.advance(0.05)
+
+
+@pytest.fixture
+def gate() -> GateClock:
+    return GateClock()
+
+
+def report(limit: int, remaining: int, reset: float, name: str = "default") -> Any:
+    return {name: ReportedLimit(limit, remaining, reset)}
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+async def make_pacer(
+    request: pytest.FixtureRequest, tmp_path: Path, gate: GateClock
+) -> AsyncIterator[Callable[..., SharedPacer]]:
+    made: list[SharedPacer] = []
+    server = fakeredis.FakeServer()
+
+    def make(**options: Any) -> SharedPacer:
+        options.setdefault("limit", 10)
+        options.setdefault("clock", gate)
+        pacer: SharedPacer
+        if request.param == "sqlite":
+            path = tmp_path / "pacing.sqlite3"
+            pacer = SharedPacer(
+                lambda _id: SQLiteStore(path, clock=gate.monotonic),
+                description=str(path),
+                **options,
+            )
+        else:
+            pacer = RedisPacer(fakeredis_aioredis.FakeRedis(server=server), **options)
+        pacer.bind(BINDING)
+        made.append(pacer)
+        return pacer
+
+    make.kind = request.param  # type: ignore[attr-defined]
+    try:
+        yield make
+    finally:
+        for pacer in made:
+            await pacer.aclose()
+
+
+async def take(pacer: SharedPacer, count: int) -> list[Any]:
+    return [await pacer.acquire(GET) for _ in range(count)]
+
+
+async def held(pacer: SharedPacer) -> asyncio.Future[Any]:
+    """An acquire that does not complete at once (checked), still pending."""
+    waiter = asyncio.ensure_future(pacer.acquire(GET))
+    await settle()
+    assert not waiter.done()
+    return waiter
+
+
+async def cancel(waiter: asyncio.Future[Any]) -> None:
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+
+
+async def test_processes_share_one_budget(make_pacer: Any) -> None:
+    first, second = make_pacer(), make_pacer()
+    await take(first, 6)
+    await take(second, 4)
+    waiter = await held(second)
+    assert second.stats.waiting == 1
+    assert second.stats.wait_reason == "window full: 10 of 10 used"
+    assert second.stats.limits == {"default": 10}
+    await cancel(waiter)
+
+
+async def test_a_429_in_one_process_holds_the_others(make_pacer: Any) -> None:
+    first, second = make_pacer(), make_pacer()
+    (ticket,) = await take(first, 1)
+    first.release(ticket, 429, report(10, 0, 40))
+    await settle()  # flushed at once: no time passes
+    waiter = await held(second)
+    assert second.stats.wait_reason == "blocked after a 429"
+    assert first.stats.blocks == 1
+    await cancel(waiter)
+
+
+async def test_a_limit_learned_by_one_process_serves_all(make_pacer: Any, gate: GateClock) -> None:
+    first, second = make_pacer(limit=100), make_pacer(limit=100)
+    (ticket,) = await take(first, 1)
+    first.release(ticket, 200, report(3, 2, 50))
+    await flushed(gate)
+    await take(second, 2)
+    waiter = await held(second)
+    assert second.stats.limits["default"] == 3
+    await cancel(waiter)
+
+
+async def test_a_route_without_headers_is_not_paced_anywhere(
+    make_pacer: Any, gate: GateClock
+) -> None:
+    first, second = make_pacer(limit=1), make_pacer(limit=1)
+    (ticket,) = await take(first, 1)
+    first.release(ticket, 200, None)
+    await flushed(gate)
+    await take(second, 1)  # asks the store once, learns the route is not paced
+    tickets = [second.try_acquire(GET) for _ in range(20)]
+    assert all(ticket is not None for ticket in tickets)
+
+
+async def test_batched_acquires_cost_one_round_trip(make_pacer: Any) -> None:
+    pacer = make_pacer(limit=100)
+    tickets = await asyncio.gather(*(pacer.acquire(GET) for _ in range(50)))
+    assert len(tickets) == 50
+    assert pacer.round_trips <= 2
+
+
+@pytest.mark.parametrize("make_pacer", ["sqlite"], indirect=True)
+async def test_the_window_end_comes_from_any_processs_report(
+    make_pacer: Any, gate: GateClock
+) -> None:
+    # Time passes in this test: only the SQLite store reads the gate clock.
+    first, second = make_pacer(limit=2), make_pacer(limit=2)
+    tickets = await take(first, 2)
+    for ticket in tickets:
+        first.release(ticket, 200, report(2, 0, 7))
+    await flushed(gate)  # the news reaches the store
+    waiter = await held(second)
+    assert second.stats.resumes_in == pytest.approx(6.95, abs=0.01)  # slept in one go
+    await gate.advance(6.9)
+    assert not waiter.done()
+    await gate.advance(0.1)
+    assert waiter.done()
+
+
+@pytest.mark.parametrize("make_pacer", ["sqlite"], indirect=True)
+async def test_a_killed_process_slots_return_after_the_ttl(
+    make_pacer: Any, gate: GateClock
+) -> None:
+    # Time passes in this test: only the SQLite store reads the gate clock.
+    doomed, survivor = make_pacer(in_flight_ttl=100.0), make_pacer(in_flight_ttl=100.0)
+    await take(doomed, 10)
+    await doomed.aclose()  # killed: it never steps again, its ten requests never answered
+    waiter = await held(survivor)
+    await gate.advance(80.0)  # the window ended (fallback end, 76 s): the ten still count
+    assert not waiter.done()
+    await gate.advance(100.0)  # past their TTL, and one more window end at most
+    assert waiter.done()
+
+
+async def test_a_wait_longer_than_max_wait_raises_unsent(make_pacer: Any) -> None:
+    pacer = make_pacer(max_wait=30.0)
+    (ticket,) = await take(pacer, 1)
+    pacer.release(ticket, 429, report(10, 0, 600))
+    await settle()
+    with pytest.raises(RateLimitError) as caught:
+        await pacer.acquire(GET)
+    assert "nothing was sent" in str(caught.value)
+
+
+# --- the store down ---------------------------------------------------------------------------
+
+
+class FlakyStore:
+    """A store that is down until ``up`` is set (wrapping a real one)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.up = False
+
+    async def transact(self, key: str, update: Any, *, ttl: float | None = None) -> Any:
+        if not self.up:
+            raise StoreUnavailable("flaky", "connection refused")
+        return await self.inner.transact(key, update, ttl=ttl)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_store_down_paces_locally_at_a_share_and_says_so_once(
+    tmp_path: Path, gate: GateClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = FlakyStore(SQLiteStore(tmp_path / "s.sqlite3", clock=gate.monotonic))
+    pacer = SharedPacer(lambda _id: store, description="flaky", limit=100, clock=gate)
+    pacer.bind(BINDING)
+    with caplog.at_level(logging.INFO, logger="calbookings_async"):
+        tickets = [await pacer.acquire(GET) for _ in range(25)]
+        # A quarter of 100 goes at once (it never reached the store), then it holds.
+        waiter = await held(pacer)
+        warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1
+        assert "flaky cannot be reached (connection refused)" in warnings[0].getMessage()
+        assert "1/4" in warnings[0].getMessage()
+        store.up = True
+        for ticket in tickets:
+            pacer.release(ticket, 200, report(100, 75, 30))
+        await gate.advance(1.0)  # it tries the store again every second
+        await flushed(gate)
+        assert any("answers again" in r.getMessage() for r in caplog.records)
+        await gate.advance(30.0)
+        await waiter
+    await pacer.aclose()
+
+
+async def test_store_down_with_fallback_wait_sends_nothing(tmp_path: Path, gate: GateClock) -> None:
+    store = FlakyStore(SQLiteStore(tmp_path / "s.sqlite3", clock=gate.monotonic))
+    pacer = SharedPacer(
+        lambda _id: store, description="flaky", clock=gate, fallback="wait", max_wait=5.0
+    )
+    pacer.bind(BINDING)
+    waiter = await held(pacer)
+    for _ in range(6):
+        await gate.advance(1.0)
+    with pytest.raises(StoreUnavailable):
+        await waiter
+    assert pacer.stats.requests == 0
+    await pacer.aclose()
+
+
+# --- building them ----------------------------------------------------------------------------
+
+
+def test_file_pacer_lives_in_the_users_cache_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    pacer = FilePacer()
+    assert pacer.path == tmp_path / "cache" / "calbookings" / "pacing.sqlite3"
+
+
+async def test_a_corrupt_pacing_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "pacing.sqlite3"
+    path.write_bytes(b"garbage" * 1000)
+    pacer = FilePacer(path)
+    pacer.bind(BINDING)
+    with pytest.raises(InvalidArgumentError) as caught:
+        await pacer.acquire(GET)
+    assert str(path) in str(caught.value)
+    await pacer.aclose()
+
+
+@pytest.mark.parametrize(
+    ("make", "argument"),
+    [
+        (lambda: RedisPacer.from_url("http://localhost:6379"), "url"),
+        (lambda: RedisPacer.from_url("redis://localhost:notaport/0"), "url"),
+        (lambda: RedisPacer.from_url(5), "url"),
+        (lambda: RedisPacer(client=object()), "client"),
+        (lambda: RedisPacer(fakeredis_aioredis.FakeRedis(), prefix=""), "prefix"),
+        (lambda: RedisPacer(fakeredis_aioredis.FakeRedis(), fallback="open"), "fallback"),
+        (lambda: RedisPacer(fakeredis_aioredis.FakeRedis(), in_flight_ttl=0), "in_flight_ttl"),
+        (lambda: FilePacer(path=5), "path"),
+        (lambda: FilePacer(limit=0), "limit"),
+    ],
+)
+def test_bad_settings_are_refused(make: Callable[[], Any], argument: str) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        make()
+    assert caught.value.argument == argument
+
+
+def test_a_shared_pacer_paces_one_credential(tmp_path: Path) -> None:
+    pacer = FilePacer(tmp_path / "p.sqlite3")
+    CalBookings(api_key="cal_live_one", pacing=pacer)
+    with pytest.raises(InvalidArgumentError) as caught:
+        CalBookings(api_key="cal_live_two", pacing=pacer)
+    assert caught.value.argument == "pacing"
+
+
+async def test_a_client_paces_through_the_file(
+    tmp_path: Path, loopback_server: ScriptedServer
+) -> None:
+    loopback_server.default = Reply(
+        headers={
+            "X-RateLimit-Limit-Default": "3",
+            "X-RateLimit-Remaining-Default": "2",
+            "X-RateLimit-Reset-Default": "60",
+        }
+    )
+    async with (
+        FilePacer(tmp_path / "p.sqlite3", limit=5) as pacer,
+        CalBookings(api_key=API_KEY, base_url=loopback_server.url, pacing=pacer) as cal,
+    ):
+        await cal.bookings.decline("uid-1", reason="r")
+        await asyncio.sleep(0.1)  # the response's news reaches the file
+        await cal.bookings.decline("uid-2", reason="r")
+        assert cal.pacer is pacer
+        assert pacer.stats.limits == {"default": 3}
+        assert pacer.stats.requests == 2

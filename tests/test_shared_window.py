@@ -1,0 +1,157 @@
+"""The shared window's step, as a pure function: what every store runs atomically.
+
+Times here are the store's (plain numbers); each step is one process's round trip.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from calbookings_async._shared_window import Observation, StepInput, WindowView, step
+from calbookings_async._stores import StoreTime
+
+GET = ("bookings.get", [], 1)
+
+
+def given(worker: str, wants: list[Any] | None = None, **kwargs: Any) -> StepInput:
+    return StepInput(
+        worker=worker,
+        ttl=30.0,
+        default_limit=10,
+        default_length=60.0,
+        wants=wants or [],
+        **kwargs,
+    )
+
+
+def want(count: int, route: str = "bookings.get", declared: Any = ()) -> list[Any]:
+    return [(route, list(declared), count)]
+
+
+def granted(output: Any, route: str = "bookings.get") -> int:
+    return sum(grant.count for grant in output.grants if grant.route == route)
+
+
+def test_workers_share_one_limit() -> None:
+    record, out = step(None, 100.0, given("a", want(6), in_flight={}))
+    assert granted(out) == 6
+    record, out = step(record, 100.1, given("b", want(6)))
+    assert granted(out) == 4  # only 4 of 10 left
+    wait, stated, reason = out.waits["bookings.get"]
+    assert reason == "window full: 10 of 10 used"
+    assert not stated  # no response yet: the fallback end, 60 * 1.25 + 1 after opening
+    assert wait == 100.0 + 76.0 - 100.1
+    assert out.workers == 2
+
+
+def test_a_reported_end_rolls_the_window_and_in_flight_requests_start_the_next() -> None:
+    record, out = step(None, 100.0, given("a", want(10)))
+    gen = out.grants[0].gens["default"]
+    # Seven answered; three still in flight. The responses said the window ends in 5 s.
+    seen = Observation(gen=gen, limit=10, counted=10, end_in=5.0)
+    record, out = step(
+        record, 101.0, given("a", in_flight={"default": 3}, observations={"default": seen})
+    )
+    assert out.windows["default"].end_in == 5.0
+    record, out = step(record, 106.0, given("a", want(10), in_flight={"default": 3}))
+    assert granted(out) == 7  # the three in flight may land in the new window
+
+
+def test_a_report_of_an_older_window_changes_nothing() -> None:
+    record, out = step(None, 100.0, given("a", want(1)))
+    old = out.grants[0].gens["default"]
+    record, out = step(record, 200.0, given("a", want(1)))  # the window rolled (fallback end)
+    late = Observation(gen=old, limit=10, counted=10, end_in=1.0)
+    record, out = step(record, 200.5, given("a", want(5), observations={"default": late}))
+    assert granted(out) == 5
+    assert out.windows["default"].end_in is None
+
+
+def test_the_servers_count_raises_usage_never_lowers_it() -> None:
+    record, out = step(None, 100.0, given("a", want(2)))
+    gen = out.grants[0].gens["default"]
+    more = Observation(gen=gen, limit=10, counted=8, end_in=30.0)  # other clients used 6
+    record, out = step(record, 100.2, given("b", want(5), observations={"default": more}))
+    assert granted(out) == 2
+    less = Observation(gen=gen, limit=10, counted=1, end_in=30.0)
+    record, out = step(record, 100.3, given("b", want(5), observations={"default": less}))
+    assert granted(out) == 0
+
+
+def test_a_429_anywhere_blocks_every_worker_until_its_reset() -> None:
+    record, out = step(None, 100.0, given("a", want(1)))
+    gen = out.grants[0].gens["default"]
+    blocked = Observation(gen=gen, limit=10, end_in=40.0, blocked_in=40.0)
+    record, out = step(record, 100.5, given("a", observations={"default": blocked}))
+    record, out = step(record, 110.0, given("b", want(1)))
+    assert granted(out) == 0
+    assert out.waits["bookings.get"] == (30.5, True, "blocked after a 429")
+    record, out = step(record, 140.6, given("b", want(3)))
+    assert granted(out) == 3
+
+
+def test_a_killed_workers_requests_stop_counting_after_the_ttl() -> None:
+    dead = given("dead", want(10))
+    dead.ttl = 120.0
+    record, out = step(None, 100.0, dead)
+    # "dead" is killed: it never steps again. Its window ends, its requests still count...
+    record, out = step(record, 177.0, given("b", want(10)))
+    assert granted(out) == 0
+    # ... until the in-flight TTL (120 s after its last step), and at most one more window.
+    record, out = step(record, 219.0, given("b", want(10)))
+    assert granted(out) == 0
+    record, out = step(record, 177.0 + 76.0, given("b", want(10)))
+    assert granted(out) == 10
+
+
+def test_a_store_that_lost_its_record_starts_from_what_a_worker_knew() -> None:
+    view = WindowView(limit=10, length=60.0, used=9, end_in=20.0)
+    _record, out = step(None, 5.0, given("a", want(5), views={"default": view}))
+    assert granted(out) == 1
+    assert out.windows["default"].end_in == 20.0
+
+
+def test_route_names_learned_by_one_worker_serve_all() -> None:
+    record, out = step(None, 100.0, given("a", routes={"bookings.get": []}))
+    record, out = step(record, 100.1, given("b", want(50)))
+    assert granted(out) == 50  # the route is not paced
+    assert out.routes["bookings.get"] == []
+
+
+def test_declared_route_limits_replace_the_default_on_their_route() -> None:
+    guests = want(9, "bookings.add_guests", [("booking_guests_add", 5, 60.0)])
+    _record, out = step(None, 100.0, given("a", guests + want(9)))
+    assert granted(out, "bookings.add_guests") == 5
+    assert granted(out) == 9
+    assert out.windows["booking_guests_add"].limit == 5
+
+
+def test_a_name_first_heard_of_opens_its_window_from_the_report() -> None:
+    seen = Observation(gen=None, limit=100, counted=40, end_in=10.0)
+    _record, out = step(None, 100.0, given("a", observations={"long": seen}))
+    assert out.windows["long"].used == 40
+    assert out.windows["long"].end_in == 10.0
+
+
+def test_the_record_is_small_json() -> None:
+    record = None
+    for worker in "abcdefgh":
+        record, _out = step(record, 100.0, given(worker, want(1), in_flight={"default": 1}))
+    assert record is not None
+    assert len(record) < 2000
+    assert set(json.loads(record)) == {"w", "r", "f"}
+
+
+def test_a_store_clock_known_within_a_round_trip_errs_late() -> None:
+    # Read over the network, the store's time is known between 100.0 and 100.4: instants
+    # stamped from durations use the latest, comparisons the earliest.
+    record, out = step(None, StoreTime(100.0, 100.4), given("a", want(1)))
+    gen = out.grants[0].gens["default"]
+    seen = Observation(gen=gen, limit=10, counted=10, end_in=5.0)
+    record, out = step(record, StoreTime(100.0, 100.4), given("a", observations={"default": seen}))
+    assert out.windows["default"].end_in == pytest.approx(5.4)  # ends at 105.4, from 100.0
+    record, out = step(record, StoreTime(105.3, 105.7), given("a", want(1)))
+    assert granted(out) == 0  # 105.3 might still be before the end
