@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import select
 import ssl
 import warnings
 from collections.abc import Callable
@@ -160,22 +161,38 @@ def _describe(error: BaseException) -> str:
 # --- the pool -------------------------------------------------------------------------------------
 
 
-class _CheckedConnector(aiohttp.TCPConnector):
-    """A pool that never hands out a connection with unread bytes or a closed peer.
+def _is_clean(protocol: Any) -> bool:
+    """Whether a kept-alive connection may carry a new request: nothing unread, peer still there.
 
-    The event loop reads every socket as soon as bytes (or the peer's close) arrive, and aiohttp
-    keeps what it read on the connection's protocol: ``should_close`` is true when it holds
-    unread bytes, an unfinished body, an error, or its peer closed. (aiohttp's own pool checks
-    only that the socket is still open.)
+    aiohttp keeps what the event loop read on the connection's protocol: ``should_close`` is true
+    when it holds unread bytes, an unfinished body, an error, or saw the peer close. Bytes the
+    loop has not read yet (a close sent right behind the last answer arrives a loop turn later)
+    are still in the kernel: a ``select`` that does not wait says whether there are any.
     """
+    if protocol is None or protocol.should_close:
+        return False
+    transport = protocol.transport
+    if transport is None:
+        return False
+    try:
+        readable, _writable, _errors = select.select(
+            (transport.get_extra_info("socket"),), (), (), 0
+        )
+    except (OSError, ValueError, TypeError):
+        return False
+    return not readable
+
+
+class _CheckedConnector(aiohttp.TCPConnector):
+    """A pool that never hands out a connection with unread bytes or a closed peer (aiohttp's
+    own pool checks only that the socket is still open)."""
 
     async def connect(self, *args: Any, **kwargs: Any) -> aiohttp.connector.Connection:
         # A fresh connection may be refused too (a server that talks before it is asked); try a
         # few, then let the request go on the last one and its answer be checked.
         for _ in range(4):
             connection = await super().connect(*args, **kwargs)
-            protocol = connection.protocol
-            if protocol is not None and not protocol.should_close:
+            if _is_clean(connection.protocol):
                 return connection
             connection.close()  # closed, not returned to the pool
         return await super().connect(*args, **kwargs)

@@ -193,8 +193,8 @@ class Reply:
         return self.head() + self.body
 
 
-def error_envelope(status: int, message: str, path: str = "/v2/bookings") -> dict[str, Any]:
-    """Cal.com's error envelope (API-NOTES §7)."""
+def error_envelope(status: int, message: str, path: str) -> dict[str, Any]:
+    """Cal.com's error envelope (API-NOTES §7): ``path`` is the request target it answers."""
     return {
         "status": "error",
         "timestamp": "2026-03-02T12:00:00.000Z",
@@ -207,8 +207,8 @@ def error_envelope(status: int, message: str, path: str = "/v2/bookings") -> dic
     }
 
 
-def error_reply(status: int, message: str, **headers: str) -> Reply:
-    return Reply.json(status, error_envelope(status, message), **headers)
+def error_reply(status: int, message: str, path: str, **headers: str) -> Reply:
+    return Reply.json(status, error_envelope(status, message, path), **headers)
 
 
 def iso(moment: datetime) -> str:
@@ -373,7 +373,7 @@ class Store:
     def create(self, request: Request, _uid: str) -> Reply:
         body = request.json
         if not isinstance(body, dict) or "start" not in body or "attendee" not in body:
-            return error_reply(400, "start and attendee are required")
+            return error_reply(400, "start and attendee are required", request.target)
         uid = self.new_uid(request)
         booking = self._booking(
             uid, body["start"], body["attendee"], body.get("metadata") or {}, HOSTS[0], "accepted"
@@ -403,7 +403,9 @@ class Store:
     def cancel(self, request: Request, uid: str) -> Reply:
         booking = self.bookings[uid]
         if booking["status"] in ("cancelled", "rejected"):
-            return error_reply(400, f"Can't cancel booking with uid={uid}: cancelled already.")
+            return error_reply(
+                400, f"Can't cancel booking with uid={uid}: cancelled already.", request.target
+            )
         booking["status"] = "cancelled"
         booking["cancellationReason"] = (request.json or {}).get("cancellationReason", "")
         self.record("cancel", uid, uid, request)
@@ -412,7 +414,7 @@ class Store:
     def _settle_pending(self, request: Request, uid: str, operation: str, status: str) -> Reply:
         booking = self.bookings[uid]
         if booking["status"] != "pending":
-            return error_reply(400, f"Booking with uid={uid} is not pending.")
+            return error_reply(400, f"Booking with uid={uid} is not pending.", request.target)
         booking["status"] = status
         self.record(operation, uid, uid, request)
         return Reply.json(200, {"status": "success", "data": booking})
@@ -427,9 +429,11 @@ class Store:
         old = self.bookings[uid]
         body = request.json
         if not isinstance(body, dict) or "start" not in body:
-            return error_reply(400, "start is required")
+            return error_reply(400, "start is required", request.target)
         if old["status"] in ("cancelled", "rejected"):
-            return error_reply(400, f"Can't reschedule booking with uid={uid}: it is cancelled.")
+            return error_reply(
+                400, f"Can't reschedule booking with uid={uid}: it is cancelled.", request.target
+            )
         new_uid = self.new_uid(request)
         new = self._booking(
             new_uid, body["start"], old["attendees"][0], old["metadata"], HOSTS[0], "accepted"
@@ -445,7 +449,9 @@ class Store:
         booking = self.bookings[uid]
         guests = (request.json or {}).get("guests") or []
         if booking["status"] in ("cancelled", "rejected") or not guests:
-            return error_reply(400, f"Guests can't be added to booking with uid={uid}.")
+            return error_reply(
+                400, f"Guests can't be added to booking with uid={uid}.", request.target
+            )
         for guest in guests:
             booking["attendees"].append(
                 {
@@ -476,7 +482,9 @@ class Store:
     def reassign(self, request: Request, uid: str) -> Reply:
         booking = self.bookings[uid]
         if booking["status"] in ("cancelled", "rejected"):
-            return error_reply(400, f"Booking with uid={uid} is cancelled or rejected.")
+            return error_reply(
+                400, f"Booking with uid={uid} is cancelled or rejected.", request.target
+            )
         current = booking["hosts"][0]["id"]
         host = HOSTS[(HOSTS.index(current) + 1) % len(HOSTS)] if current in HOSTS else HOSTS[0]
         booking["hosts"] = [self._host(host)]
@@ -543,6 +551,8 @@ class Connection:
     idle_limit: float | None = None
     #: The last well-formed answer sent on it (what an unsolicited duplicate repeats).
     last_answer: bytes = b""
+    #: The target of the last request answered on it (what a stale error says it answers).
+    last_target: str = "/v2/bookings"
     #: Fault kinds that hit requests on it, in order.
     history: list[str] = field(default_factory=list)
 
@@ -568,9 +578,15 @@ class Exchange:
         """Carry the request out (the ledger records a write) and return its proper answer."""
         store = self.server.store
         if self.handler is None:
-            reply = error_reply(404, f"Cannot {self.request.method} {self.request.path}")
+            reply = error_reply(
+                404, f"Cannot {self.request.method} {self.request.path}", self.request.target
+            )
         elif self.uid and self.uid not in store.bookings:
-            reply = error_reply(404, f"Booking with uid={self.uid} was not found in the database")
+            reply = error_reply(
+                404,
+                f"Booking with uid={self.uid} was not found in the database",
+                self.request.target,
+            )
         else:
             reply = self.handler(store, self.request, self.uid)
         reply.headers.extend(GENEROUS_LIMIT)
@@ -590,6 +606,7 @@ class Exchange:
     def answer(self, reply: Reply) -> None:
         wire = reply.wire()
         self.conn.last_answer = wire
+        self.conn.last_target = self.request.target
         self.send(wire)
 
     def send(self, data: bytes) -> None:
@@ -682,6 +699,7 @@ async def rate_limited(x: Exchange) -> None:
         error_reply(
             429,
             "CustomThrottlerGuard - Too many requests. Please try again later.",
+            x.request.target,
             **{"X-RateLimit-Limit-Default": "120", "X-RateLimit-Remaining-Default": "0"},
             **{"X-RateLimit-Reset-Default": "1"},
         )
@@ -701,23 +719,23 @@ ABSURD_LIMITS = (
 
 async def rate_limited_absurd(x: Exchange) -> None:
     headers = ABSURD_LIMITS[x.rng.randrange(len(ABSURD_LIMITS))]
-    x.reply_with(error_reply(429, "Too many requests.", **headers))
+    x.reply_with(error_reply(429, "Too many requests.", x.request.target, **headers))
 
 
 async def retry_after(x: Exchange) -> None:
-    x.reply_with(error_reply(429, "Too many requests.", **{"Retry-After": "1"}))
+    x.reply_with(error_reply(429, "Too many requests.", x.request.target, **{"Retry-After": "1"}))
 
 
 async def token_expired(x: Exchange) -> None:
-    x.reply_with(error_reply(498, "The access token has expired."))
+    x.reply_with(error_reply(498, "The access token has expired.", x.request.target))
 
 
 async def unauthorized(x: Exchange) -> None:
-    x.reply_with(error_reply(401, "CustomThrottlerGuard - Invalid API Key"))
+    x.reply_with(error_reply(401, "CustomThrottlerGuard - Invalid API Key", x.request.target))
 
 
 async def forbidden(x: Exchange) -> None:
-    x.reply_with(error_reply(403, "You do not have access to this booking."))
+    x.reply_with(error_reply(403, "You do not have access to this booking.", x.request.target))
 
 
 HTML_PAGE = (
@@ -737,7 +755,9 @@ async def html_5xx(x: Exchange) -> None:
 
 async def envelope_unapplied(x: Exchange) -> None:
     """HTTP 200 whose body is the error envelope; the write was not applied."""
-    x.reply_with(Reply.json(200, error_envelope(400, "Booking could not be processed")))
+    x.reply_with(
+        Reply.json(200, error_envelope(400, "Booking could not be processed", x.request.target))
+    )
 
 
 async def redirect(x: Exchange) -> None:
@@ -873,7 +893,9 @@ async def html_200(x: Exchange) -> None:
 async def envelope_applied(x: Exchange) -> None:
     """HTTP 200 whose body is the error envelope, although the write was applied."""
     x.apply()
-    x.reply_with(Reply.json(200, error_envelope(500, "Internal error after commit")))
+    x.reply_with(
+        Reply.json(200, error_envelope(500, "Internal error after commit", x.request.target))
+    )
 
 
 async def wrong_types(x: Exchange) -> None:
@@ -1195,7 +1217,9 @@ class HostileServer:
     def _stale(self, conn: Connection, copy: bool) -> bytes:
         if copy and conn.last_answer:
             return conn.last_answer
-        return error_reply(429, "Too many requests.", **{"X-RateLimit-Reset-Default": "1"}).wire()
+        return error_reply(
+            429, "Too many requests.", conn.last_target, **{"X-RateLimit-Reset-Default": "1"}
+        ).wire()
 
     def push_unsolicited(self, kind: str) -> int:
         """Write a response nobody asked for on every open connection: ``"copy"`` its last
