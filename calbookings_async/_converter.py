@@ -38,7 +38,6 @@ __all__ = [
     "format_datetime",
     "parse_datetime",
     "path_text",
-    "structure",
     "unstructure",
 ]
 
@@ -324,86 +323,131 @@ def _default_expr(default: Any, index: int, globs: dict[str, Any]) -> str:
 
 
 def _value_lines(tp: Any, key: str, var: str, index: int, globs: dict[str, Any]) -> list[str]:
-    """Source lines (an ``elif``/``else`` chain) decoding ``v`` of type ``tp`` into ``var``."""
-    if tp is Any:
-        return ["    else:", f"        {var} = v"]
-    if tp in _PRIMITIVE_NAMES:
-        globs[f"cls{index}"] = tp
-        test = f"type(v) is not cls{index}"
-        if tp is float:
-            test += " and type(v) is not int_cls"
-            globs["int_cls"] = int
-        return [
-            f"    elif {test}:",
-            f"        raise fail({key!r}, {_PRIMITIVE_NAMES[tp]!r}, v)",
-            "    else:",
-            f"        {var} = v",
-        ]
-    if tp is datetime:
-        if _NEEDS_Z_FIX:
-            globs["parse_datetime"] = parse_datetime
-            return _guarded_call("parse_datetime(v)", key, var)
-        # Inline on 3.11+ (fromisoformat reads "Z" there): four timestamps per booking.
-        globs.update(fromisoformat=_fromisoformat, str_cls=str, UTC=_UTC, ValueError=ValueError)
-        want = "an ISO 8601 timestamp"
-        return [
-            "    elif type(v) is not str_cls:",
-            f"        raise fail({key!r}, {want!r}, v)",
-            "    else:",
-            "        try:",
-            f"            {var} = fromisoformat(v)",
-            "        except ValueError:",
-            f"            raise fail({key!r}, {want!r}, v) from None",
-            f"        if {var}.tzinfo is None:",
-            f"            {var} = {var}.replace(tzinfo=UTC)",
-        ]
-    if _is_free_form(tp):
-        return [
-            "    elif type(v) is not dict_cls:",
-            f"        raise fail({key!r}, 'an object', v)",
-            "    else:",
-            f"        {var} = v",
-        ]
-    if _is_union(tp):
-        members = get_args(tp)
-        enums = [m for m in members if isinstance(m, type) and issubclass(m, enum.Enum)]
-        others = [m for m in members if m not in enums]
-        if enums and others == [str] and len(enums) == 1:
-            # "Enum | str": a known value becomes the member, an unknown one stays a string.
-            globs[f"members{index}"] = {member.value: member for member in enums[0]}
-            globs["str_cls"] = str
-            return [
-                "    elif type(v) is not str_cls:",
-                f"        raise fail({key!r}, 'a string', v)",
-                "    else:",
-                f"        {var} = members{index}.get(v, v)",
-            ]
-        if all(m in _PRIMITIVE_NAMES for m in members):
-            for position, member in enumerate(members):
-                globs[f"cls{index}_{position}"] = member
-            test = " and ".join(
-                f"type(v) is not cls{index}_{position}" for position in range(len(members))
-            )
-            want = " or ".join(_PRIMITIVE_NAMES[m] for m in members)
-            return [
-                f"    elif {test}:",
-                f"        raise fail({key!r}, {want!r}, v)",
-                "    else:",
-                f"        {var} = v",
-            ]
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        globs[f"members{index}"] = {member.value: member for member in tp}
-        want = "one of " + ", ".join(repr(member.value) for member in tp)
-        return [
-            f"    elif v not in members{index}:",
-            f"        raise fail({key!r}, {want!r}, v)",
-            "    else:",
-            f"        {var} = members{index}[v]",
-        ]
-    # Anything else (nested classes, tuples): the converter's own hook for that type.
+    """Source lines (an ``elif``/``else`` chain) decoding ``v`` of type ``tp`` into ``var``.
+
+    Each kind of type has its writer below; the first that knows ``tp`` writes the lines, and
+    anything none of them knows (nested classes, tuples) calls the converter's own hook.
+    """
+    for write in _VALUE_WRITERS:
+        lines = write(tp, key, var, index, globs)
+        if lines is not None:
+            return lines
     globs[f"hook{index}"] = converter.get_structure_hook(tp)
     globs[f"type{index}"] = tp
     return _guarded_call(f"hook{index}(v, type{index})", key, var)
+
+
+def _plain_lines(test: str, key: str, want: str, var: str) -> list[str]:
+    """Raise when ``test`` holds, else take ``v`` as it is."""
+    return [
+        f"    elif {test}:",
+        f"        raise fail({key!r}, {want!r}, v)",
+        "    else:",
+        f"        {var} = v",
+    ]
+
+
+def _any_lines(tp: Any, key: str, var: str, index: int, globs: dict[str, Any]) -> list[str] | None:
+    return ["    else:", f"        {var} = v"] if tp is Any else None
+
+
+def _primitive_lines(
+    tp: Any, key: str, var: str, index: int, globs: dict[str, Any]
+) -> list[str] | None:
+    if tp not in _PRIMITIVE_NAMES:
+        return None
+    globs[f"cls{index}"] = tp
+    test = f"type(v) is not cls{index}"
+    if tp is float:
+        test += " and type(v) is not int_cls"
+        globs["int_cls"] = int
+    return _plain_lines(test, key, _PRIMITIVE_NAMES[tp], var)
+
+
+def _datetime_lines(
+    tp: Any, key: str, var: str, index: int, globs: dict[str, Any]
+) -> list[str] | None:
+    if tp is not datetime:
+        return None
+    if _NEEDS_Z_FIX:
+        globs["parse_datetime"] = parse_datetime
+        return _guarded_call("parse_datetime(v)", key, var)
+    # Inline on 3.11+ (fromisoformat reads "Z" there): four timestamps per booking.
+    globs.update(fromisoformat=_fromisoformat, str_cls=str, UTC=_UTC, ValueError=ValueError)
+    want = "an ISO 8601 timestamp"
+    return [
+        "    elif type(v) is not str_cls:",
+        f"        raise fail({key!r}, {want!r}, v)",
+        "    else:",
+        "        try:",
+        f"            {var} = fromisoformat(v)",
+        "        except ValueError:",
+        f"            raise fail({key!r}, {want!r}, v) from None",
+        f"        if {var}.tzinfo is None:",
+        f"            {var} = {var}.replace(tzinfo=UTC)",
+    ]
+
+
+def _free_form_lines(
+    tp: Any, key: str, var: str, index: int, globs: dict[str, Any]
+) -> list[str] | None:
+    return (
+        _plain_lines("type(v) is not dict_cls", key, "an object", var)
+        if _is_free_form(tp)
+        else None
+    )
+
+
+def _union_lines(
+    tp: Any, key: str, var: str, index: int, globs: dict[str, Any]
+) -> list[str] | None:
+    if not _is_union(tp):
+        return None
+    members = get_args(tp)
+    enums = [m for m in members if isinstance(m, type) and issubclass(m, enum.Enum)]
+    others = [m for m in members if m not in enums]
+    if enums and others == [str] and len(enums) == 1:
+        # "Enum | str": a known value becomes the member, an unknown one stays a string.
+        globs[f"members{index}"] = {member.value: member for member in enums[0]}
+        globs["str_cls"] = str
+        return [
+            "    elif type(v) is not str_cls:",
+            f"        raise fail({key!r}, 'a string', v)",
+            "    else:",
+            f"        {var} = members{index}.get(v, v)",
+        ]
+    if all(m in _PRIMITIVE_NAMES for m in members):
+        for position, member in enumerate(members):
+            globs[f"cls{index}_{position}"] = member
+        test = " and ".join(
+            f"type(v) is not cls{index}_{position}" for position in range(len(members))
+        )
+        want = " or ".join(_PRIMITIVE_NAMES[m] for m in members)
+        return _plain_lines(test, key, want, var)
+    return None
+
+
+def _enum_lines(tp: Any, key: str, var: str, index: int, globs: dict[str, Any]) -> list[str] | None:
+    if not (isinstance(tp, type) and issubclass(tp, enum.Enum)):
+        return None
+    globs[f"members{index}"] = {member.value: member for member in tp}
+    want = "one of " + ", ".join(repr(member.value) for member in tp)
+    return [
+        f"    elif v not in members{index}:",
+        f"        raise fail({key!r}, {want!r}, v)",
+        "    else:",
+        f"        {var} = members{index}[v]",
+    ]
+
+
+_VALUE_WRITERS = (
+    _any_lines,
+    _primitive_lines,
+    _datetime_lines,
+    _free_form_lines,
+    _union_lines,
+    _enum_lines,
+)
 
 
 def _guarded_call(call: str, key: str, var: str) -> list[str]:
@@ -500,12 +544,6 @@ def _input_unstructure_factory(cl: type[Any]) -> Callable[[Any], dict[str, Any]]
 
 
 converter.register_unstructure_hook_factory(attrs.has, _input_unstructure_factory)
-
-
-def structure(value: Any, cl: type[T]) -> T:
-    """Structure ``value`` into ``cl`` with the package converter (raises DecodeFailure)."""
-    hook = converter.get_structure_hook(cl)
-    return hook(value, cl)  # type: ignore[no-any-return]
 
 
 _BODY_HOOKS: dict[type, Callable[[Any], Any]] = {}
