@@ -210,7 +210,9 @@ def about_booking(uid: str) -> Callable[[Any], Booking]:
             except DecodeFailure as failure:
                 raise _error(failure, "$.data") from None
         if data.__class__ is not list:
-            raise DecodeError("$.data", f"expected a booking or an array, got {_kind(data)}")
+            raise DecodeError(
+                "$.data", f"expected a booking object or an array of them, got {_kind(data)}"
+            )
         return _series(decode_bookings(data), uid)
 
     return decode_envelope
@@ -279,22 +281,31 @@ def created(start: datetime | None, email: str | None) -> Callable[[Any], Bookin
 
 
 def found_by_seat(seat_uid: str) -> Callable[[Any], Booking]:
-    """A decoder for the booking a seat belongs to: the answer holds the seat, if it shows seats.
+    """A decoder for the booking a seat belongs to: it holds the seat, if it shows seats.
+
+    The answer's schema allows a series (an array) as ``get`` does; then the occurrence holding
+    the seat is returned (the first when seats are hidden), carrying every occurrence.
 
     Args:
         seat_uid: The seat uid the request named.
     """
 
     def decode_envelope(envelope: Any) -> Booking:
-        booking = decode_booking(envelope.get("data"))
-        seats = {getattr(a, "seat_uid", None) for a in booking.attendees}
-        seats.add(getattr(booking, "seat_uid", None))
-        seats.discard(None)
-        if seats and seat_uid not in seats:
-            raise _mismatch(
-                "$.data.attendees", "seats", ", ".join(sorted(map(str, seats))), seat_uid
-            )
-        return booking
+        data = envelope.get("data")
+        bookings = decode_bookings(data) if data.__class__ is list else [decode_booking(data)]
+        seats: set[str] = set()
+        holder = None
+        for booking in bookings:
+            held = {getattr(a, "seat_uid", None) for a in booking.attendees}
+            held.add(getattr(booking, "seat_uid", None))
+            seats.update(seat for seat in held if seat is not None)
+            if holder is None and seat_uid in held:
+                holder = booking
+        if seats and holder is None:
+            raise _mismatch("$.data.attendees", "seats", ", ".join(sorted(seats)), seat_uid)
+        if data.__class__ is not list:
+            return bookings[0]
+        return _series(bookings, (holder or bookings[0]).uid)
 
     return decode_envelope
 

@@ -54,6 +54,7 @@ def seed_body_for(raw_path: str) -> bytes:
     envelope["data"]["uid"] = urllib.parse.unquote(parts[3])
     return orjson.dumps(envelope)
 
+
 _CODES = {
     400: "BadRequestException",
     401: "UnauthorizedException",
