@@ -21,6 +21,7 @@ Pure data like ``_models``: no HTTP, no cattrs. Imports ``_models``, ``_validate
 from __future__ import annotations
 
 import enum
+import functools
 import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -103,11 +104,14 @@ def from_keywords(cls: Callable[..., T], **arguments: Any) -> T:
 def checked(check: Callable[..., Any], *, optional: bool = False, **options: Any) -> Validator:
     """An attrs validator running ``check(name, value, **options)``; ``None`` passes if optional."""
 
+    if options:
+        check = functools.partial(check, **options)
+
     def validate(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is None and optional:
             return
         try:
-            check("", value, **options)
+            check("", value)
         except InvalidArgumentError as error:
             # The name is built only for the error: validators run for every request body.
             name = _field_name(instance, attribute) + error.argument  # keeps "[0]", "[key]"

@@ -15,7 +15,7 @@ bookings. Imports only ``_types``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ._types import Operation, RouteLimit, Safety
 
@@ -241,8 +241,7 @@ _ROWS: tuple[tuple[str, str, str, Safety, str, tuple[RouteLimit, ...]], ...] = (
     ),
 )
 
-#: Every operation, by name.
-OPERATIONS: Mapping[str, Operation] = {
+_BY_NAME: dict[str, Operation] = {
     name: Operation(
         name=name,
         method=method,
@@ -254,7 +253,10 @@ OPERATIONS: Mapping[str, Operation] = {
     for name, method, path, safety, api_version, limits in _ROWS
 }
 
+#: Every operation, by name.
+OPERATIONS: Mapping[str, Operation] = _BY_NAME
 
-def op(name: str) -> Operation:
-    """The operation called ``name`` (a ``KeyError`` for an unknown name is a bug in the SDK)."""
-    return OPERATIONS[name]
+
+#: The operation called ``name`` (a ``KeyError`` for an unknown name is a bug in the SDK).
+#: The dict's own lookup, not a Python function around it: it runs on every request.
+op: Callable[[str], Operation] = _BY_NAME.__getitem__
