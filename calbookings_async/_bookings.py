@@ -1,39 +1,54 @@
-"""One coroutine per bookings endpoint: check the arguments, build the body, decode the reply.
+"""One method per bookings endpoint: check the arguments, build the body, decode the answer.
 
 Endpoint coroutines see the session only through the ``Requester`` protocol and never catch
 transport errors: retries, rate limits and error mapping happen below them. Each one checks its
 arguments before anything is sent (``InvalidArgumentError`` names the argument), serialises its
 body through the converter (only the fields the caller set), percent-encodes path parameters,
-and decodes ``data`` with the one decoder. The listing is the exception to "coroutine": it
-returns a :class:`Pager` at once (see ``_paging``).
+and decodes ``data`` with a decoder that checks the answer is about what was asked (``_decode``).
+The listing is the exception to "coroutine": it returns a :class:`Pager` at once (see
+``_paging``), with its filters checked by ``_filters``.
 
-Whether an operation is safe to repeat is declared here, next to the call, because only the
-endpoint knows: writes that set a state (cancel, decline, confirm, mark-absent, update
-location, reassign to a named user) are idempotent; create, reschedule, add-guests and
-automatic reassign are not.
+Whether an operation is safe to repeat, its API version and its throttles are its row in
+``_operations``; the methods pass that row to the requester.
 
-Imports ``_paging``, ``_decode``, ``_converter``, ``_inputs``, ``_models``, ``_validate``,
-``_errors`` and ``_types``.
+The operations that Cal.com may answer with a whole recurring series (create, get, confirm,
+decline, cancel, update location, add guests) still return one :class:`Booking`: the occurrence
+asked about (else the first), with every occurrence in :attr:`Booking.occurrences`. So
+``booking = await cal.bookings.get(uid); booking.uid`` type-checks, and a write the server
+applied is never reported as a failure because of the shape of its answer.
+
+Imports ``_filters``, ``_paging``, ``_decode``, ``_converter``, ``_inputs``, ``_models``,
+``_operations``, ``_validate``, ``_errors`` and ``_types``.
 """
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from typing_extensions import Unpack
+
 from ._converter import unstructure
 from ._decode import (
+    about_booking,
+    created,
+    data_about,
+    data_flag,
     data_list_of,
     data_of,
     decode_bookings,
-    envelope_booking,
-    envelope_booking_or_series,
+    found_by_seat,
+    no_data,
+    reassigned,
+    rescheduled,
 )
 from ._errors import DecodeError, InvalidArgumentError
+from ._filters import BookingFilters, reference_query, to_query
 from ._inputs import (
     MAX_GUESTS_PER_REQUEST,
+    AddAttendeeInput,
     AddGuestsInput,
     CancelBookingInput,
     CancelSeatedBookingInput,
@@ -46,23 +61,28 @@ from ._inputs import (
     MarkAbsentAttendee,
     MarkAbsentBookingInput,
     ReassignToUserBookingInput,
+    RequestRescheduleInput,
     RescheduleBookingInput,
     RescheduleSeatedBookingInput,
+    SendVerificationEmailInput,
     UpdateBookingLocationInput,
+    VerifyEmailCodeInput,
+    from_keywords,
 )
 from ._models import (
     Booking,
-    BookingListStatus,
+    BookingAttendee,
     BookingReference,
     BookingReferenceType,
     CalendarLink,
     ConferencingSession,
+    Language,
     ReassignedBooking,
     Recording,
-    SortOrder,
+    RoutingTrace,
 )
 from ._operations import op
-from ._paging import Pager, listing_query, reference_query, request_pages
+from ._paging import Pager, request_pages
 from ._types import JSONObject, Requester
 from ._validate import (
     check_aware_datetime,
@@ -98,7 +118,7 @@ class Bookings:
     async def create(
         self,
         booking: CreateBookingInput | CreateInstantBookingInput | CreateRecurringBookingInput,
-    ) -> Booking | builtins.list[Booking]:
+    ) -> Booking:
         """``POST /v2/bookings``: book an event type.
 
         Not safe to repeat: never retried after the server may have seen the request (unless
@@ -112,8 +132,9 @@ class Bookings:
 
         Returns:
             The new booking (a :class:`SeatedBooking` with ``seat_uid`` for a seated event
-            type), or a list of every occurrence when the event type is recurring (the event
-            type decides, not the input class).
+            type). When the event type is recurring (the event type decides, not the input
+            class) the server books the series: the first occurrence is returned, with every
+            occurrence in :attr:`Booking.occurrences`.
 
         Raises:
             InvalidArgumentError: ``booking`` is not one of the create inputs.
@@ -128,37 +149,22 @@ class Bookings:
                 "expected CreateBookingInput, CreateInstantBookingInput or "
                 f"CreateRecurringBookingInput, got {type(booking).__name__}",
             )
+        # An instant meeting starts when a host joins: its start is not compared.
+        start = None if isinstance(booking, CreateInstantBookingInput) else _sent(booking.start)
         return await self._requester.request(
             op("bookings.create"),
             "/v2/bookings",
             body=unstructure(booking),
-            decode=envelope_booking_or_series,
+            decode=created(start, booking.attendee.email),
         )
 
     def list(
         self,
         *,
-        status: BookingListStatus | Sequence[BookingListStatus] | None = None,
-        attendee_email: str | None = None,
-        attendee_name: str | None = None,
-        booking_uid: str | None = None,
-        event_type_ids: Sequence[int] | None = None,
-        event_type_id: int | None = None,
-        team_ids: Sequence[int] | None = None,
-        team_id: int | None = None,
-        after_start: datetime | None = None,
-        before_end: datetime | None = None,
-        after_created_at: datetime | None = None,
-        before_created_at: datetime | None = None,
-        after_updated_at: datetime | None = None,
-        before_updated_at: datetime | None = None,
-        sort_start: SortOrder | None = None,
-        sort_end: SortOrder | None = None,
-        sort_created: SortOrder | None = None,
-        sort_updated_at: SortOrder | None = None,
         take: int | None = None,
         skip: int = 0,
         concurrency: int = 1,
+        **filters: Unpack[BookingFilters],
     ) -> Pager[Booking]:
         """``GET /v2/bookings``: the bookings the credentials can see, filtered and sorted.
 
@@ -169,75 +175,40 @@ class Bookings:
             async for booking in cal.bookings.list(attendee_email="ann@example.com"):
                 ...
 
-        Filters left at ``None`` are not sent. Safe to repeat: retried after timeouts and
+        Filters left out or ``None`` are not sent. Safe to repeat: retried after timeouts and
         server errors.
 
         Args:
-            status: One status or several (sent comma-separated; any of them matches).
-            attendee_email: Bookings with an attendee of this email address.
-            attendee_name: Bookings with an attendee of this name.
-            booking_uid: The booking with this uid.
-            event_type_ids: Bookings of any of these event types.
-            event_type_id: Bookings of this event type.
-            team_ids: Bookings of event types of any of these teams.
-            team_id: Bookings of event types of this team.
-            after_start: Bookings starting after this moment (an aware ``datetime``).
-            before_end: Bookings ending before this moment.
-            after_created_at: Bookings created after this moment.
-            before_created_at: Bookings created before this moment.
-            after_updated_at: Bookings last changed after this moment.
-            before_updated_at: Bookings last changed before this moment.
-            sort_start: Sort by start time.
-            sort_end: Sort by end time.
-            sort_created: Sort by creation time.
-            sort_updated_at: Sort by time of the last change.
             take: Page size, 1 to 250 (the server's default is 100). Iterating with 250
                 takes the fewest requests.
             skip: How many bookings to skip before the first page.
             concurrency: When iterating, how many of the following pages to fetch at once
                 once the first page has told the total (1: one at a time). Items still come
                 in order.
+            **filters: The filters of :class:`BookingFilters` (``status``,
+                ``attendee_email``, ``after_start``, ``sort_start``, ...).
 
         Returns:
             A :class:`Pager` of :class:`Booking` objects (every variant can appear).
 
         Raises:
             InvalidArgumentError: A malformed filter (raised here, before anything is sent).
+            TypeError: A keyword that is not a filter of this listing.
             CalError: When awaited or iterated, any failure (see the error tree).
         """
-        query = listing_query(
-            status=status,
-            attendee_email=attendee_email,
-            attendee_name=attendee_name,
-            booking_uid=booking_uid,
-            event_type_ids=event_type_ids,
-            event_type_id=event_type_id,
-            team_ids=team_ids,
-            team_id=team_id,
-            after_start=after_start,
-            before_end=before_end,
-            after_created_at=after_created_at,
-            before_created_at=before_created_at,
-            after_updated_at=after_updated_at,
-            before_updated_at=before_updated_at,
-            sort_start=sort_start,
-            sort_end=sort_end,
-            sort_created=sort_created,
-            sort_updated_at=sort_updated_at,
-            take=take,
-        )
         return request_pages(
             self._requester,
             "/v2/bookings",
-            query,
+            to_query(BookingFilters, filters, method="list"),
+            take=take,
             skip=skip,
             concurrency=concurrency,
             operation=op("bookings.list"),
             decode_items=decode_bookings,
         )
 
-    async def get(self, booking_uid: str) -> Booking | builtins.list[Booking]:
-        """``GET /v2/bookings/{bookingUid}``: one booking, or every occurrence of a series.
+    async def get(self, booking_uid: str) -> Booking:
+        """``GET /v2/bookings/{bookingUid}``: one booking, or a whole recurring series.
 
         Safe to repeat: retried after timeouts and server errors.
 
@@ -245,15 +216,40 @@ class Bookings:
             booking_uid: A booking's uid, or a recurring series' ``recurring_booking_uid``.
 
         Returns:
-            The booking (the variant its shape calls for), or the list of occurrences when
-            ``booking_uid`` named a recurring series.
+            The booking (the variant its shape calls for). For a series uid: its first
+            occurrence, with every occurrence in :attr:`Booking.occurrences`.
 
         Raises:
             InvalidArgumentError: ``booking_uid`` is empty or has control characters.
             NotFoundError: No such booking.
             CalError: Any other failure (see the error tree).
         """
-        return await self._get(booking_uid, "", "bookings.get", envelope_booking_or_series)
+        uid = check_uid("booking_uid", booking_uid)
+        return await self._requester.request(
+            op("bookings.get"), f"/v2/bookings/{uid}", decode=about_booking(booking_uid)
+        )
+
+    async def get_by_seat(self, seat_uid: str) -> Booking:
+        """``GET /v2/bookings/by-seat/{seatUid}``: the seated booking a seat belongs to.
+
+        The attendees are shown when the event type shows them, or to the organizer, a host
+        or an admin. Safe to repeat: retried after timeouts and server errors.
+
+        Args:
+            seat_uid: A seat's uid (``SeatedAttendee.seat_uid``, ``SeatedBooking.seat_uid``).
+
+        Returns:
+            The booking (a :class:`SeatedBooking`).
+
+        Raises:
+            InvalidArgumentError: ``seat_uid`` is empty or has control characters.
+            NotFoundError: No such seat.
+            CalError: Any other failure (see the error tree).
+        """
+        path = f"/v2/bookings/by-seat/{check_uid('seat_uid', seat_uid)}"
+        return await self._requester.request(
+            op("bookings.get_by_seat"), path, decode=found_by_seat(seat_uid)
+        )
 
     async def recordings(self, booking_uid: str) -> builtins.list[Recording]:
         """``GET /v2/bookings/{bookingUid}/recordings``: the Cal Video recordings of a booking.
@@ -368,6 +364,141 @@ class Bookings:
             data_list_of(ConferencingSession),
         )
 
+    async def routing_trace(self, booking_uid: str) -> RoutingTrace:
+        """``GET /v2/bookings/{bookingUid}/routing-trace``: how a routing form routed a booking.
+
+        Empty steps and groups when the booking was not routed. Safe to repeat: retried after
+        timeouts and server errors.
+
+        Args:
+            booking_uid: The booking's uid.
+
+        Returns:
+            The steps, grouped by routing round, and the routing form submission if any.
+
+        Raises:
+            InvalidArgumentError: ``booking_uid`` is empty or has control characters.
+            NotFoundError: No such booking.
+            CalError: Any other failure (see the error tree).
+        """
+        return await self._get(
+            booking_uid, "/routing-trace", "bookings.routing_trace", data_of(RoutingTrace)
+        )
+
+    # --- attendees ---------------------------------------------------------------------------
+
+    async def attendees(self, booking_uid: str) -> builtins.list[BookingAttendee]:
+        """``GET /v2/bookings/{bookingUid}/attendees``: a booking's attendees, with their ids.
+
+        Safe to repeat: retried after timeouts and server errors.
+
+        Args:
+            booking_uid: The booking's uid.
+
+        Returns:
+            The attendees (the booker first), each with the ``id`` that
+            :meth:`attendee` and :meth:`remove_attendee` take.
+
+        Raises:
+            InvalidArgumentError: ``booking_uid`` is empty or has control characters.
+            NotFoundError: No such booking.
+            CalError: Any other failure (see the error tree).
+        """
+        return await self._get(
+            booking_uid, "/attendees", "bookings.attendees", data_list_of(BookingAttendee)
+        )
+
+    async def attendee(self, booking_uid: str, attendee_id: int) -> BookingAttendee:
+        """``GET /v2/bookings/{bookingUid}/attendees/{attendeeId}``: one attendee of a booking.
+
+        Safe to repeat: retried after timeouts and server errors.
+
+        Args:
+            booking_uid: The booking's uid.
+            attendee_id: The attendee's id (a positive integer, from :meth:`attendees`).
+
+        Returns:
+            The attendee.
+
+        Raises:
+            InvalidArgumentError: A malformed argument.
+            NotFoundError: No such booking, or no such attendee on it.
+            CalError: Any other failure (see the error tree).
+        """
+        uid = check_uid("booking_uid", booking_uid)
+        check_int("attendee_id", attendee_id, minimum=1)
+        return await self._requester.request(
+            op("bookings.attendee"),
+            f"/v2/bookings/{uid}/attendees/{attendee_id}",
+            decode=data_about(BookingAttendee, "id", attendee_id),
+        )
+
+    async def add_attendee(self, booking_uid: str, attendee: AddAttendeeInput) -> BookingAttendee:
+        """``POST /v2/bookings/{bookingUid}/attendees``: add an attendee to a booking.
+
+        The attendee is emailed the booking and added to the calendar event. The caller must
+        be the organizer, an attendee, or a team member allowed to change the booking;
+        seated bookings refuse it (400). Not safe to repeat: never retried after the server
+        may have seen the request (a repeat may add the person twice). 5 requests a minute
+        (rate limit ``booking_attendees_add``).
+
+        Args:
+            booking_uid: The booking's uid.
+            attendee: Who to add.
+
+        Returns:
+            The new attendee, with its ``id`` and ``booking_id``.
+
+        Raises:
+            InvalidArgumentError: ``booking_uid`` is malformed, or ``attendee`` is not an
+                :class:`AddAttendeeInput`.
+            BadRequestError: The booking is seated, or the input does not fit it.
+            NotFoundError: No such booking.
+            RateLimitError: More than 5 add-attendee requests in a minute.
+            CalError: Any other failure (see the error tree).
+        """
+        uid = check_uid("booking_uid", booking_uid)
+        if not isinstance(attendee, AddAttendeeInput):
+            raise InvalidArgumentError(
+                "attendee", f"expected AddAttendeeInput, got {type(attendee).__name__}"
+            )
+        return await self._requester.request(
+            op("bookings.add_attendee"),
+            f"/v2/bookings/{uid}/attendees",
+            body=unstructure(attendee),
+            decode=data_about(BookingAttendee, "email", attendee.email, fold_case=True),
+        )
+
+    async def remove_attendee(self, booking_uid: str, attendee_id: int) -> BookingAttendee:
+        """``DELETE /v2/bookings/{bookingUid}/attendees/{attendeeId}``: remove an attendee.
+
+        The removed attendee is emailed a cancellation. The booker (the first attendee)
+        cannot be removed: cancel the booking instead. Safe to repeat: a repeat finds the
+        attendee gone (404) and removes nothing more. 5 requests a minute (rate limit
+        ``booking_attendees_remove``).
+
+        Args:
+            booking_uid: The booking's uid.
+            attendee_id: The attendee's id (a positive integer, from :meth:`attendees`).
+
+        Returns:
+            The removed attendee (its id, name, email, time zone and booking id).
+
+        Raises:
+            InvalidArgumentError: A malformed argument.
+            BadRequestError: The attendee is the booker.
+            NotFoundError: No such booking, or no such attendee on it.
+            RateLimitError: More than 5 remove-attendee requests in a minute.
+            CalError: Any other failure (see the error tree).
+        """
+        uid = check_uid("booking_uid", booking_uid)
+        check_int("attendee_id", attendee_id, minimum=1)
+        return await self._requester.request(
+            op("bookings.remove_attendee"),
+            f"/v2/bookings/{uid}/attendees/{attendee_id}",
+            decode=data_about(BookingAttendee, "id", attendee_id),
+        )
+
     async def _get(
         self,
         booking_uid: str,
@@ -395,12 +526,16 @@ class Bookings:
         reason: str | None = None,
         seat_uid: str | None = None,
         email_verification_code: str | None = None,
+        allow_conflicts: bool | None = None,
+        allow_booking_out_of_bounds: bool | None = None,
+        skip_booking_limits: bool | None = None,
     ) -> Booking:
         """``POST /v2/bookings/{bookingUid}/reschedule``: move a booking (or one seat).
 
         The server makes a **new** booking (with a new uid, and ``rescheduled_from_uid`` set
-        to the old one) and cancels the old one. Not safe to repeat: never retried after the
-        server may have seen the request.
+        to the old one) and cancels the old one; a moved seat joins the booking at the new
+        time, or a new one. Not safe to repeat: never retried after the server may have seen
+        the request.
 
         Args:
             booking_uid: The booking's uid.
@@ -411,9 +546,14 @@ class Bookings:
                 reschedule has no reason).
             seat_uid: Move only this seat of a seated booking.
             email_verification_code: The attendee's code, for event types that verify emails.
+            allow_conflicts: Move even when a host is busy then. Honoured for hosts only.
+            allow_booking_out_of_bounds: Move outside the event type's booking window.
+                Honoured for hosts only; documented for API version ``2026-02-25``.
+            skip_booking_limits: Ignore the event type's booking limits. Honoured for hosts
+                only; documented for API version ``2026-02-25``.
 
         Returns:
-            The new booking.
+            The new booking (for a seat: the booking the seat is now in).
 
         Raises:
             InvalidArgumentError: A malformed argument, or ``reason`` with ``seat_uid``.
@@ -429,31 +569,55 @@ class Bookings:
             check_str("email_verification_code", email_verification_code)
         if reason is not None:
             check_text("reason", reason)
+        common: dict[str, Any] = {
+            "start": start,
+            "rescheduled_by": rescheduled_by,
+            "email_verification_code": email_verification_code,
+            **_host_overrides(allow_conflicts, allow_booking_out_of_bounds, skip_booking_limits),
+        }
         body: RescheduleBookingInput | RescheduleSeatedBookingInput
         if seat_uid is None:
-            body = RescheduleBookingInput(
-                start=start,
-                rescheduled_by=rescheduled_by,
-                rescheduling_reason=reason,
-                email_verification_code=email_verification_code,
-            )
+            body = RescheduleBookingInput(rescheduling_reason=reason, **common)
         else:
             check_str("seat_uid", seat_uid)
             if reason is not None:
                 raise InvalidArgumentError(
                     "reason", "cannot be given with seat_uid: a seat is rescheduled without one"
                 )
-            body = RescheduleSeatedBookingInput(
-                start=start,
-                rescheduled_by=rescheduled_by,
-                seat_uid=seat_uid,
-                email_verification_code=email_verification_code,
-            )
+            body = RescheduleSeatedBookingInput(seat_uid=seat_uid, **common)
         return await self._requester.request(
             op("bookings.reschedule"),
             f"/v2/bookings/{uid}/reschedule",
             body=unstructure(body),
-            decode=envelope_booking,
+            decode=rescheduled(booking_uid, _sent(start), seat=seat_uid is not None),
+        )
+
+    async def request_reschedule(self, booking_uid: str, *, reason: str | None = None) -> None:
+        """``POST /v2/bookings/{bookingUid}/request-reschedule``: ask the attendee for a new time.
+
+        The server cancels the booking (``status`` cancelled, ``rescheduled`` true, ``reason``
+        as the cancellation reason) and emails the attendee a link to pick a new time. Safe
+        to repeat: a repeat finds the booking cancelled (400) and sends no second email; after
+        a retry, that 400 says the earlier attempt may have been applied.
+
+        Args:
+            booking_uid: The booking's uid.
+            reason: Why a new time is asked for (shown to the attendee).
+
+        Raises:
+            InvalidArgumentError: A malformed argument.
+            BadRequestError: The booking is already cancelled.
+            NotFoundError: No such booking.
+            CalError: Any other failure (see the error tree).
+        """
+        uid = check_uid("booking_uid", booking_uid)
+        if reason is not None:
+            check_text("reason", reason)
+        await self._requester.request(
+            op("bookings.request_reschedule"),
+            f"/v2/bookings/{uid}/request-reschedule",
+            body=unstructure(RequestRescheduleInput(reschedule_reason=reason)),
+            decode=no_data,
         )
 
     async def cancel(
@@ -463,7 +627,7 @@ class Bookings:
         reason: str | None = None,
         cancel_subsequent_bookings: bool | None = None,
         seat_uid: str | None = None,
-    ) -> Booking | builtins.list[Booking]:
+    ) -> Booking:
         """``POST /v2/bookings/{bookingUid}/cancel``: cancel a booking, a series, or one seat.
 
         Safe to repeat: retried after timeouts and server errors.
@@ -477,8 +641,9 @@ class Bookings:
             seat_uid: Give up only this seat of a seated booking.
 
         Returns:
-            The cancelled booking, or the list of occurrences when a series (or its later
-            part) was cancelled.
+            The cancelled booking. When a series (or its later part) was cancelled: the
+            occurrence ``booking_uid`` named (the first one for a series uid), with every
+            occurrence the server returned in :attr:`Booking.occurrences`.
 
         Raises:
             InvalidArgumentError: A malformed argument, or ``cancel_subsequent_bookings`` with
@@ -509,14 +674,12 @@ class Bookings:
             op("bookings.cancel"),
             f"/v2/bookings/{uid}/cancel",
             body=unstructure(body),
-            decode=envelope_booking_or_series,
+            decode=about_booking(booking_uid),
         )
 
     # --- confirm or decline, attendance, reassignment ------------------------------------------
 
-    async def decline(
-        self, booking_uid: str, *, reason: str | None = None
-    ) -> Booking | builtins.list[Booking]:
+    async def decline(self, booking_uid: str, *, reason: str | None = None) -> Booking:
         """``POST /v2/bookings/{bookingUid}/decline``: decline a booking awaiting confirmation.
 
         Safe to repeat: retried after timeouts and server errors.
@@ -527,8 +690,8 @@ class Bookings:
             reason: Why the booking is declined; shown to the attendee.
 
         Returns:
-            The declined booking (status ``rejected``), or every occurrence when
-            ``booking_uid`` named a recurring series.
+            The declined booking (status ``rejected``); for a series uid, its first occurrence
+            with every occurrence in :attr:`Booking.occurrences`.
 
         Raises:
             InvalidArgumentError: ``booking_uid`` is empty or has control characters, or
@@ -545,7 +708,7 @@ class Bookings:
             op("bookings.decline"),
             f"/v2/bookings/{uid}/decline",
             body=body,
-            decode=envelope_booking_or_series,
+            decode=about_booking(booking_uid),
         )
 
     async def mark_absent(
@@ -583,7 +746,7 @@ class Bookings:
             op("bookings.mark_absent"),
             f"/v2/bookings/{uid}/mark-absent",
             body=body,
-            decode=envelope_booking,
+            decode=about_booking(booking_uid),
         )
 
     async def reassign(self, booking_uid: str) -> ReassignedBooking:
@@ -608,7 +771,7 @@ class Bookings:
         return await self._requester.request(
             op("bookings.reassign"),
             f"/v2/bookings/{uid}/reassign",
-            decode=data_of(ReassignedBooking),
+            decode=reassigned(booking_uid, None),
         )
 
     async def reassign_to(
@@ -639,10 +802,10 @@ class Bookings:
             op("bookings.reassign_to"),
             f"/v2/bookings/{uid}/reassign/{user_id}",
             body=unstructure(ReassignToUserBookingInput(reason=reason)),
-            decode=data_of(ReassignedBooking),
+            decode=reassigned(booking_uid, user_id),
         )
 
-    async def confirm(self, booking_uid: str) -> Booking | builtins.list[Booking]:
+    async def confirm(self, booking_uid: str) -> Booking:
         """``POST /v2/bookings/{bookingUid}/confirm``: accept a booking awaiting confirmation.
 
         Safe to repeat: retried after timeouts and server errors.
@@ -652,8 +815,8 @@ class Bookings:
                 occurrence).
 
         Returns:
-            The confirmed booking (status ``accepted``), or every occurrence when
-            ``booking_uid`` named a recurring series.
+            The confirmed booking (status ``accepted``); for a series uid, its first
+            occurrence with every occurrence in :attr:`Booking.occurrences`.
 
         Raises:
             InvalidArgumentError: ``booking_uid`` is empty or has control characters.
@@ -665,30 +828,31 @@ class Bookings:
         return await self._requester.request(
             op("bookings.confirm"),
             f"/v2/bookings/{uid}/confirm",
-            decode=envelope_booking_or_series,
+            decode=about_booking(booking_uid),
         )
 
-    async def update_location(
-        self, booking_uid: str, location: LocationUpdate
-    ) -> Booking | builtins.list[Booking]:
+    async def update_location(self, booking_uid: str, location: LocationUpdate) -> Booking:
         """``PATCH /v2/bookings/{bookingUid}/location``: move a booking to another location.
 
-        Safe to repeat: retried after timeouts and server errors.
+        Safe to repeat: retried after timeouts and server errors. 5 requests a minute (rate
+        limit ``booking_location_update``).
 
         Args:
             booking_uid: The booking's uid.
             location: Where the booking moves to: an :class:`UpdateAddressLocation`,
                 :class:`UpdateLinkLocation`, :class:`UpdatePhoneLocation`,
-                :class:`AttendeeAddressLocation`, :class:`AttendeeDefinedLocation` or
-                :class:`AttendeePhoneLocation`.
+                :class:`AttendeeAddressLocation`, :class:`AttendeeDefinedLocation`,
+                :class:`AttendeePhoneLocation` or :class:`IntegrationLocation`.
 
         Returns:
-            The booking after the change, or every occurrence of a recurring series.
+            The booking after the change (for a series uid, its first occurrence with every
+            occurrence in :attr:`Booking.occurrences`).
 
         Raises:
             InvalidArgumentError: ``booking_uid`` is malformed, or ``location`` is not one of
                 the location update classes.
             NotFoundError: No such booking.
+            RateLimitError: More than 5 location updates in a minute.
             CalError: Any other failure (see the error tree).
         """
         uid = check_uid("booking_uid", booking_uid)
@@ -701,16 +865,14 @@ class Bookings:
             op("bookings.update_location"),
             f"/v2/bookings/{uid}/location",
             body=unstructure(UpdateBookingLocationInput(location=location)),
-            decode=envelope_booking_or_series,
+            decode=about_booking(booking_uid),
         )
 
-    async def add_guests(
-        self, booking_uid: str, guests: Iterable[Guest]
-    ) -> Booking | builtins.list[Booking]:
+    async def add_guests(self, booking_uid: str, guests: Iterable[Guest]) -> Booking:
         """``POST /v2/bookings/{bookingUid}/guests``: add guests to a booking.
 
         Not safe to repeat: never retried after the server may have seen the request. The
-        server allows 10 guests per request and 30 per booking, and 5 requests a minute
+        server allows 1 to 10 guests per request and 30 per booking, and 5 requests a minute
         (rate limit ``booking_guests_add``).
 
         Args:
@@ -718,7 +880,8 @@ class Bookings:
             guests: One to ten :class:`Guest` objects.
 
         Returns:
-            The booking with its new guests, or every occurrence of a recurring series.
+            The booking with its new guests (for a series uid, its first occurrence with
+            every occurrence in :attr:`Booking.occurrences`).
 
         Raises:
             InvalidArgumentError: ``booking_uid`` is malformed, or ``guests`` is empty, has
@@ -743,8 +906,130 @@ class Bookings:
             op("bookings.add_guests"),
             f"/v2/bookings/{uid}/guests",
             body=unstructure(AddGuestsInput(guests=items)),
-            decode=envelope_booking_or_series,
+            decode=about_booking(booking_uid),
         )
+
+    # --- email verification before booking ----------------------------------------------------
+
+    async def email_verification_required(
+        self, email: str, *, user_session_email: str | None = None
+    ) -> bool:
+        """``GET /v2/bookings/verification/email/check``: must this email be verified to book?
+
+        When it must, send a code (:meth:`send_email_verification_code`) and pass the code the
+        booker received as ``email_verification_code`` on create or reschedule. Safe to
+        repeat: retried after timeouts and server errors.
+
+        Args:
+            email: The booker's email address.
+            user_session_email: The email of the signed-in Cal.com user booking, if any (a
+                user booking with their own address need not verify it).
+
+        Returns:
+            Whether the email must be verified.
+
+        Raises:
+            InvalidArgumentError: A malformed email address.
+            CalError: Any other failure (see the error tree).
+        """
+        query = [("email", check_email("email", email))]
+        if user_session_email is not None:
+            session_email = check_email("user_session_email", user_session_email)
+            query.append(("userSessionEmail", session_email))
+        return await self._requester.request(
+            op("bookings.email_verification_required"),
+            "/v2/bookings/verification/email/check",
+            query=query,
+            decode=data_flag(None),
+        )
+
+    async def send_email_verification_code(
+        self,
+        email: str,
+        *,
+        username: str | None = None,
+        language: Language | None = None,
+        is_verifying_email: bool | None = None,
+    ) -> bool:
+        """``POST /v2/bookings/verification/email/send-code``: email a one-time code.
+
+        Not safe to repeat: never retried after the server may have seen the request (each
+        call mails a new code, which may replace the one the booker already has).
+
+        Args:
+            email: Where to send the code.
+            username: The Cal.com username whose event type is being booked.
+            language: Language of the email (a :class:`Language` or its value).
+            is_verifying_email: Whether the code verifies an address a Cal.com user adds to
+                their own account, rather than a booker's (changes the email's wording).
+
+        Returns:
+            Whether a code was sent (``False`` when the server skipped it).
+
+        Raises:
+            InvalidArgumentError: A malformed argument (named in the error).
+            CalError: Any other failure (see the error tree).
+        """
+        body = from_keywords(
+            SendVerificationEmailInput,
+            email=email,
+            username=username,
+            language=language,
+            is_verifying_email=is_verifying_email,
+        )
+        return await self._requester.request(
+            op("bookings.send_email_verification_code"),
+            "/v2/bookings/verification/email/send-code",
+            body=unstructure(body),
+            decode=data_flag("sent"),
+        )
+
+    async def verify_email_code(self, email: str, code: str) -> bool:
+        """``POST /v2/bookings/verification/email/verify-code``: check a code sent by email.
+
+        Safe to repeat: retried after timeouts and server errors.
+
+        Args:
+            email: The address the code was sent to.
+            code: The code the booker received (a non-empty string).
+
+        Returns:
+            Whether the email is verified (a wrong or expired code raises instead).
+
+        Raises:
+            InvalidArgumentError: A malformed email address or an empty code.
+            BadRequestError: The code is wrong or has expired.
+            CalError: Any other failure (see the error tree).
+        """
+        body = from_keywords(VerifyEmailCodeInput, email=email, code=code)
+        return await self._requester.request(
+            op("bookings.verify_email_code"),
+            "/v2/bookings/verification/email/verify-code",
+            body=unstructure(body),
+            decode=data_flag("verified"),
+        )
+
+
+def _sent(start: datetime) -> datetime:
+    """``start`` as the server receives it: the body carries whole milliseconds."""
+    return start.replace(microsecond=start.microsecond // 1000 * 1000)
+
+
+def _host_overrides(
+    allow_conflicts: bool | None,
+    allow_booking_out_of_bounds: bool | None,
+    skip_booking_limits: bool | None,
+) -> dict[str, bool | None]:
+    """The reschedule keywords that override the event type's rules, checked."""
+    overrides = {
+        "allow_conflicts": allow_conflicts,
+        "allow_booking_out_of_bounds": allow_booking_out_of_bounds,
+        "skip_booking_limits": skip_booking_limits,
+    }
+    for name, value in overrides.items():
+        if value is not None:
+            check_bool(name, value)
+    return overrides
 
 
 def _attendance(items: Iterable[MarkAbsentAttendee]) -> tuple[MarkAbsentAttendee, ...]:

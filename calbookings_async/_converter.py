@@ -38,7 +38,6 @@ __all__ = [
     "format_datetime",
     "parse_datetime",
     "path_text",
-    "structure",
     "unstructure",
 ]
 
@@ -89,6 +88,7 @@ def _fail(key: str | int | None, expected: str, value: Any) -> DecodeFailure:
 # --- datetimes ----------------------------------------------------------------------------
 
 _fromisoformat = datetime.fromisoformat
+_REQUIRED = "is required but missing"
 _NEEDS_Z_FIX = sys.version_info < (3, 11)
 
 
@@ -240,15 +240,19 @@ def _is_free_form(tp: Any) -> bool:
 def _generate_output_hook(cl: type[T]) -> Callable[[Any, Any], T]:
     """Generate the structure function of one output class.
 
-    The generated source reads like this for each field (``absent_host: bool = False``)::
+    The generated source tests for a well-typed value first, because that is what the server
+    sends nearly always; missing, null and wrong values come after. For ``title: str = ""``::
 
-        v = get('absentHost', MISSING)
-        if v is MISSING or v is None:
-            f_absent_host = False
-        elif v.__class__ is not bool:
-            raise fail('absentHost', 'a boolean', v)
+        v = get('title')
+        if type(v) is cls2:
+            f2 = v
+        elif v is None:
+            f2 = ''
         else:
-            f_absent_host = v
+            raise fail('title', 'a string', v)
+
+    Nested classes and arrays go through the converter's hook for their type (see
+    :func:`_hook_field_lines`).
     """
     attrs.resolve_types(cl)  # type: ignore[type-var]
     globs: dict[str, Any] = {
@@ -273,33 +277,8 @@ def _generate_output_hook(cl: type[T]) -> Callable[[Any, Any], T]:
     for index, field in enumerate(attrs.fields(cl)):  # type: ignore[arg-type]
         if not field.init:
             continue
-        key = camel_case(field.name)
-        var = f"f{index}"
-        assigns.append(f"{field.name!r}: {var}")
-        inner, nullable = _split_optional(field.type)
-        has_default = field.default is not attrs.NOTHING
-        if not has_default:
-            lines.append(f"    v = get({key!r}, MISSING)")
-            lines.append("    if v is MISSING:")
-            lines.append(f"        raise DecodeFailure({key!r}, 'is required but missing')")
-            if nullable:
-                lines.append("    elif v is None:")
-                lines.append(f"        {var} = None")
-        elif nullable and field.default is not None:
-            # Missing gives the default, an explicit null gives None.
-            globs[f"default{index}"] = field.default
-            lines.append(f"    v = get({key!r}, MISSING)")
-            lines.append("    if v is MISSING:")
-            lines.append(f"        {var} = default{index}")
-            lines.append("    elif v is None:")
-            lines.append(f"        {var} = None")
-        else:
-            # Missing and null both give the default (None for nullable fields): the live
-            # server sends null in places the spec calls required (docs/API-NOTES.md §3).
-            lines.append(f"    v = get({key!r})")
-            lines.append("    if v is None:")
-            lines.append(f"        {var} = {_default_expr(field.default, index, globs)}")
-        lines.extend(_value_lines(inner, key, var, index, globs))
+        assigns.append(f"{field.name!r}: f{index}")
+        lines.extend(_field_lines(field, index, globs))
     lines.append("    inst = new(cl)")
     lines.append("    set_dict(inst, '__dict__', {" + ", ".join(assigns) + "})")
     lines.append("    return inst")
@@ -309,6 +288,80 @@ def _generate_output_hook(cl: type[T]) -> Callable[[Any, Any], T]:
     function: Callable[[Any, Any], T] = globs["structure"]
     function.__doc__ = source
     return function
+
+
+@attrs.frozen
+class _Value:
+    """How the generated code takes a value of one type: the test for a well-typed ``v``, the
+    lines (indented 8) that set the field from it, and what is expected, for the error."""
+
+    good: str
+    take: list[str]
+    want: str
+
+
+def _field_lines(field: attrs.Attribute[Any], index: int, globs: dict[str, Any]) -> list[str]:
+    """The source lines setting ``f{index}`` from the response object's key for ``field``."""
+    key = camel_case(field.name)
+    var = f"f{index}"
+    inner, nullable = _split_optional(field.type)
+    value = _value_of(inner, key, var, index, globs)
+    if value is None:
+        return _hook_field_lines(field, inner, nullable, key, var, index, globs)
+    required = field.default is attrs.NOTHING
+    # Missing gives the default and an explicit null gives None for a nullable field with
+    # another default; else missing and null both give the default (the live server sends
+    # null in places the spec calls required: docs/API-NOTES.md §3).
+    split = nullable and not required and field.default is not None
+    lines = [
+        f"    v = get({key!r}, MISSING)" if required or split else f"    v = get({key!r})",
+        f"    if {value.good}:",
+        *value.take,
+    ]
+    if required:
+        lines += ["    elif v is MISSING:", f"        raise DecodeFailure({key!r}, {_REQUIRED!r})"]
+        if nullable:
+            lines += ["    elif v is None:", f"        {var} = None"]
+    elif split:
+        globs[f"default{index}"] = field.default
+        lines += ["    elif v is MISSING:", f"        {var} = default{index}"]
+        lines += ["    elif v is None:", f"        {var} = None"]
+    else:
+        default = _default_expr(field.default, index, globs)
+        lines += ["    elif v is None:", f"        {var} = {default}"]
+    return [*lines, "    else:", f"        raise fail({key!r}, {value.want!r}, v)"]
+
+
+def _hook_field_lines(
+    field: attrs.Attribute[Any],
+    tp: Any,
+    nullable: bool,
+    key: str,
+    var: str,
+    index: int,
+    globs: dict[str, Any],
+) -> list[str]:
+    """Lines for a field whose type the converter's own hook decodes (classes, arrays, ...).
+
+    Null is handled first (the hook would refuse it), then the hook checks everything else.
+    """
+    if field.default is attrs.NOTHING:
+        lines = [
+            f"    v = get({key!r}, MISSING)",
+            "    if v is MISSING:",
+            f"        raise DecodeFailure({key!r}, {_REQUIRED!r})",
+        ]
+        if nullable:
+            lines += ["    elif v is None:", f"        {var} = None"]
+    else:
+        lines = [
+            f"    v = get({key!r})",
+            "    if v is None:",
+            f"        {var} = {_default_expr(field.default, index, globs)}",
+        ]
+    globs[f"hook{index}"] = converter.get_structure_hook(tp)
+    globs[f"type{index}"] = tp
+    return [*lines, *_guarded_call(f"hook{index}(v, type{index})", key, var)]
 
 
 def _default_expr(default: Any, index: int, globs: dict[str, Any]) -> str:
@@ -323,87 +376,98 @@ def _default_expr(default: Any, index: int, globs: dict[str, Any]) -> str:
     return f"default{index}"
 
 
-def _value_lines(tp: Any, key: str, var: str, index: int, globs: dict[str, Any]) -> list[str]:
-    """Source lines (an ``elif``/``else`` chain) decoding ``v`` of type ``tp`` into ``var``."""
-    if tp is Any:
-        return ["    else:", f"        {var} = v"]
-    if tp in _PRIMITIVE_NAMES:
-        globs[f"cls{index}"] = tp
-        test = f"type(v) is not cls{index}"
-        if tp is float:
-            test += " and type(v) is not int_cls"
-            globs["int_cls"] = int
-        return [
-            f"    elif {test}:",
-            f"        raise fail({key!r}, {_PRIMITIVE_NAMES[tp]!r}, v)",
-            "    else:",
-            f"        {var} = v",
-        ]
-    if tp is datetime:
-        if _NEEDS_Z_FIX:
-            globs["parse_datetime"] = parse_datetime
-            return _guarded_call("parse_datetime(v)", key, var)
-        # Inline on 3.11+ (fromisoformat reads "Z" there): four timestamps per booking.
-        globs.update(fromisoformat=_fromisoformat, str_cls=str, UTC=_UTC, ValueError=ValueError)
-        want = "an ISO 8601 timestamp"
-        return [
-            "    elif type(v) is not str_cls:",
-            f"        raise fail({key!r}, {want!r}, v)",
-            "    else:",
+def _value_of(tp: Any, key: str, var: str, index: int, globs: dict[str, Any]) -> _Value | None:
+    """How a value of ``tp`` is taken, or ``None`` when the converter's hook must decode it.
+
+    Each kind of type has its writer below; the first that knows ``tp`` answers.
+    """
+    for write in (_primitive, _timestamp, _free_form, _enum_or_string, _primitive_union, _enum):
+        value = write(tp, key, var, index, globs)
+        if value is not None:
+            return value
+    return None
+
+
+def _primitive(tp: Any, key: str, var: str, index: int, globs: dict[str, Any]) -> _Value | None:
+    if tp not in _PRIMITIVE_NAMES:
+        return None
+    globs[f"cls{index}"] = tp
+    good = f"type(v) is cls{index}"
+    if tp is float:  # JSON has one number type: an integer is a number too
+        good += " or type(v) is int_cls"
+        globs["int_cls"] = int
+    return _Value(good, [f"        {var} = v"], _PRIMITIVE_NAMES[tp])
+
+
+def _timestamp(tp: Any, key: str, var: str, index: int, globs: dict[str, Any]) -> _Value | None:
+    if tp is not datetime:
+        return None
+    want = "an ISO 8601 timestamp"
+    if _NEEDS_Z_FIX:
+        globs["parse_datetime"] = parse_datetime
+        take = [
             "        try:",
-            f"            {var} = fromisoformat(v)",
-            "        except ValueError:",
-            f"            raise fail({key!r}, {want!r}, v) from None",
-            f"        if {var}.tzinfo is None:",
-            f"            {var} = {var}.replace(tzinfo=UTC)",
+            f"            {var} = parse_datetime(v)",
+            "        except DecodeFailure as failure:",
+            f"            failure.path.append({key!r})",
+            "            raise",
         ]
-    if _is_free_form(tp):
-        return [
-            "    elif type(v) is not dict_cls:",
-            f"        raise fail({key!r}, 'an object', v)",
-            "    else:",
-            f"        {var} = v",
-        ]
-    if _is_union(tp):
-        members = get_args(tp)
-        enums = [m for m in members if isinstance(m, type) and issubclass(m, enum.Enum)]
-        others = [m for m in members if m not in enums]
-        if enums and others == [str] and len(enums) == 1:
-            # "Enum | str": a known value becomes the member, an unknown one stays a string.
-            globs[f"members{index}"] = {member.value: member for member in enums[0]}
-            globs["str_cls"] = str
-            return [
-                "    elif type(v) is not str_cls:",
-                f"        raise fail({key!r}, 'a string', v)",
-                "    else:",
-                f"        {var} = members{index}.get(v, v)",
-            ]
-        if all(m in _PRIMITIVE_NAMES for m in members):
-            for position, member in enumerate(members):
-                globs[f"cls{index}_{position}"] = member
-            test = " and ".join(
-                f"type(v) is not cls{index}_{position}" for position in range(len(members))
-            )
-            want = " or ".join(_PRIMITIVE_NAMES[m] for m in members)
-            return [
-                f"    elif {test}:",
-                f"        raise fail({key!r}, {want!r}, v)",
-                "    else:",
-                f"        {var} = v",
-            ]
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        globs[f"members{index}"] = {member.value: member for member in tp}
-        want = "one of " + ", ".join(repr(member.value) for member in tp)
-        return [
-            f"    elif v not in members{index}:",
-            f"        raise fail({key!r}, {want!r}, v)",
-            "    else:",
-            f"        {var} = members{index}[v]",
-        ]
-    # Anything else (nested classes, tuples): the converter's own hook for that type.
-    globs[f"hook{index}"] = converter.get_structure_hook(tp)
-    globs[f"type{index}"] = tp
-    return _guarded_call(f"hook{index}(v, type{index})", key, var)
+        return _Value("type(v) is str_cls", take, want)
+    # Inline on 3.11+ (fromisoformat reads "Z" there): four timestamps per booking.
+    globs.update(fromisoformat=_fromisoformat, UTC=_UTC, ValueError=ValueError)
+    take = [
+        "        try:",
+        f"            {var} = fromisoformat(v)",
+        "        except ValueError:",
+        f"            raise fail({key!r}, {want!r}, v) from None",
+        f"        if {var}.tzinfo is None:",
+        f"            {var} = {var}.replace(tzinfo=UTC)",
+    ]
+    return _Value("type(v) is str_cls", take, want)
+
+
+def _free_form(tp: Any, key: str, var: str, index: int, globs: dict[str, Any]) -> _Value | None:
+    if not _is_free_form(tp):
+        return None
+    return _Value("type(v) is dict_cls", [f"        {var} = v"], "an object")
+
+
+def _enum_or_string(
+    tp: Any, key: str, var: str, index: int, globs: dict[str, Any]
+) -> _Value | None:
+    """``Enum | str``: a known value becomes the member, an unknown one stays a string."""
+    if not _is_union(tp):
+        return None
+    members = get_args(tp)
+    enums = [m for m in members if isinstance(m, type) and issubclass(m, enum.Enum)]
+    if len(enums) != 1 or [m for m in members if m not in enums] != [str]:
+        return None
+    globs[f"members{index}"] = {member.value: member for member in enums[0]}
+    return _Value("type(v) is str_cls", [f"        {var} = members{index}.get(v, v)"], "a string")
+
+
+def _enum(tp: Any, key: str, var: str, index: int, globs: dict[str, Any]) -> _Value | None:
+    if not (isinstance(tp, type) and issubclass(tp, enum.Enum)):
+        return None
+    globs[f"members{index}"] = {member.value: member for member in tp}
+    globs["int_cls"] = int
+    # Only strings and integers are looked up: an array or an object is not hashable.
+    good = f"(type(v) is str_cls or type(v) is int_cls) and v in members{index}"
+    want = "one of " + ", ".join(repr(member.value) for member in tp)
+    return _Value(good, [f"        {var} = members{index}[v]"], want)
+
+
+def _primitive_union(
+    tp: Any, key: str, var: str, index: int, globs: dict[str, Any]
+) -> _Value | None:
+    if not _is_union(tp) or not all(m in _PRIMITIVE_NAMES for m in get_args(tp)):
+        return None
+    members = get_args(tp)
+    for position, member in enumerate(members):
+        globs[f"cls{index}_{position}"] = member
+    good = " or ".join(f"type(v) is cls{index}_{position}" for position in range(len(members)))
+    want = " or ".join(_PRIMITIVE_NAMES[m] for m in members)
+    return _Value(good, [f"        {var} = v"], want)
 
 
 def _guarded_call(call: str, key: str, var: str) -> list[str]:
@@ -500,12 +564,6 @@ def _input_unstructure_factory(cl: type[Any]) -> Callable[[Any], dict[str, Any]]
 
 
 converter.register_unstructure_hook_factory(attrs.has, _input_unstructure_factory)
-
-
-def structure(value: Any, cl: type[T]) -> T:
-    """Structure ``value`` into ``cl`` with the package converter (raises DecodeFailure)."""
-    hook = converter.get_structure_hook(cl)
-    return hook(value, cl)  # type: ignore[no-any-return]
 
 
 _BODY_HOOKS: dict[type, Callable[[Any], Any]] = {}

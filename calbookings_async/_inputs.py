@@ -21,6 +21,7 @@ Pure data like ``_models``: no HTTP, no cattrs. Imports ``_models``, ``_validate
 from __future__ import annotations
 
 import enum
+import functools
 import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -29,7 +30,7 @@ from typing import Any, Literal, TypeAlias, TypeVar
 import attrs
 
 from ._errors import InvalidArgumentError
-from ._models import Language, LocationIntegration
+from ._models import BookerScope, Language, LocationIntegration, ReportReason
 from ._validate import (
     check_aware_datetime,
     check_bool,
@@ -42,6 +43,7 @@ from ._validate import (
 
 __all__ = [
     "MAX_GUESTS_PER_REQUEST",
+    "AddAttendeeInput",
     "AddressLocation",
     "AttendeeAddressLocation",
     "AttendeeDefinedLocation",
@@ -63,6 +65,7 @@ __all__ = [
     "UpdateLinkLocation",
     "UpdatePhoneLocation",
     "enum_member",
+    "from_keywords",
 ]
 
 #: Most guests one ``POST /v2/bookings/{uid}/guests`` call may add (the server allows 30 per
@@ -75,20 +78,40 @@ MAX_METADATA_STRING_LENGTH = 500
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 E = TypeVar("E", bound=enum.Enum)
+T = TypeVar("T")
 
 
 def _field_name(instance: Any, attribute: attrs.Attribute[Any]) -> str:
     return f"{type(instance).__name__}.{attribute.name}"
 
 
+def from_keywords(cls: Callable[..., T], **arguments: Any) -> T:
+    """Build a body class from an endpoint method's keyword arguments.
+
+    The class checks every field; a bad one is named as the caller's keyword argument
+    (``email``), not as the field of a class the caller never saw
+    (``SendVerificationEmailInput.email``).
+
+    Raises:
+        InvalidArgumentError: A malformed argument.
+    """
+    try:
+        return cls(**arguments)
+    except InvalidArgumentError as error:
+        raise InvalidArgumentError(error.argument.split(".", 1)[-1], error.problem) from None
+
+
 def checked(check: Callable[..., Any], *, optional: bool = False, **options: Any) -> Validator:
     """An attrs validator running ``check(name, value, **options)``; ``None`` passes if optional."""
+
+    if options:
+        check = functools.partial(check, **options)
 
     def validate(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is None and optional:
             return
         try:
-            check("", value, **options)
+            check("", value)
         except InvalidArgumentError as error:
             # The name is built only for the error: validators run for every request body.
             name = _field_name(instance, attribute) + error.argument  # keeps "[0]", "[key]"
@@ -209,6 +232,14 @@ def _language(value: Language | None) -> Language | None:
 
 def _integration(value: LocationIntegration) -> LocationIntegration:
     return enum_member(LocationIntegration, value)
+
+
+def _report_reason(value: ReportReason) -> ReportReason:
+    return enum_member(ReportReason, value)
+
+
+def _booker_scope(value: BookerScope) -> BookerScope:
+    return enum_member(BookerScope, value)
 
 
 def _check_metadata(argument: str, value: Any) -> None:
@@ -388,6 +419,7 @@ LocationUpdate: TypeAlias = (
     | AttendeePhoneLocation
     | UpdateLinkLocation
     | UpdatePhoneLocation
+    | IntegrationLocation
 )
 _BOOKING_LOCATIONS = (
     AddressLocation,
@@ -406,6 +438,7 @@ _LOCATION_UPDATES = (
     AttendeePhoneLocation,
     UpdateLinkLocation,
     UpdatePhoneLocation,
+    IntegrationLocation,
 )
 
 
@@ -474,8 +507,27 @@ class CreateBookingRouting:
     )
 
 
+def _optional_bool() -> Any:
+    return attrs.field(default=None, validator=checked(check_bool, optional=True))
+
+
 @attrs.frozen(kw_only=True)
-class _CreateBookingFields:
+class _HostOverrides:
+    """The rule overrides create and reschedule accept, honoured for hosts only.
+
+    The server applies them when the credentials are the event type's host (or an admin of
+    its team or organization) and ignores them otherwise. ``allow_booking_out_of_bounds`` and
+    ``skip_booking_limits`` are documented for API version ``2026-02-25``; under the
+    ``2024-08-13`` version the SDK sends they may be ignored.
+    """
+
+    allow_conflicts: bool | None = _optional_bool()
+    allow_booking_out_of_bounds: bool | None = _optional_bool()
+    skip_booking_limits: bool | None = _optional_bool()
+
+
+@attrs.frozen(kw_only=True)
+class _CreateBookingFields(_HostOverrides):
     """The fields the three create inputs share (see :class:`CreateBookingInput`)."""
 
     start: datetime = attrs.field(validator=checked(check_aware_datetime))
@@ -553,7 +605,12 @@ class CreateBookingInput(_CreateBookingFields):
         length_in_minutes: The length, for event types offering several.
         routing: How a routing form assigned the booking.
         email_verification_code: The code the attendee received, for event types that verify
-            emails.
+            emails (see :meth:`Bookings.send_email_verification_code`).
+        allow_conflicts: Book even when a host is busy then. Hosts only.
+        allow_booking_out_of_bounds: Book outside the event type's booking window (minimum
+            notice, how far ahead). Hosts only; documented for API version ``2026-02-25``.
+        skip_booking_limits: Ignore the event type's booking limits (per day, week, ...).
+            Hosts only; documented for API version ``2026-02-25``.
     """
 
 
@@ -629,7 +686,7 @@ class MarkAbsentBookingInput:
 
 
 @attrs.frozen(kw_only=True)
-class RescheduleBookingInput:
+class RescheduleBookingInput(_HostOverrides):
     """Body of ``POST /v2/bookings/{bookingUid}/reschedule`` (a whole booking).
 
     Attributes:
@@ -639,6 +696,9 @@ class RescheduleBookingInput:
         rescheduling_reason: Why the booking moves.
         email_verification_code: The code the attendee received, for event types that verify
             emails.
+        allow_conflicts: Move even when a host is busy then. Hosts only.
+        allow_booking_out_of_bounds: Move outside the booking window. Hosts only.
+        skip_booking_limits: Ignore the event type's booking limits. Hosts only.
     """
 
     start: datetime = attrs.field(validator=checked(check_aware_datetime))
@@ -654,7 +714,7 @@ class RescheduleBookingInput:
 
 
 @attrs.frozen(kw_only=True)
-class RescheduleSeatedBookingInput:
+class RescheduleSeatedBookingInput(_HostOverrides):
     """Body of ``POST /v2/bookings/{bookingUid}/reschedule`` for one seat of a seated booking.
 
     Attributes:
@@ -663,6 +723,9 @@ class RescheduleSeatedBookingInput:
         rescheduled_by: Email of who reschedules.
         email_verification_code: The code the attendee received, for event types that verify
             emails.
+        allow_conflicts: Move even when a host is busy then. Hosts only.
+        allow_booking_out_of_bounds: Move outside the booking window. Hosts only.
+        skip_booking_limits: Ignore the event type's booking limits. Hosts only.
     """
 
     start: datetime = attrs.field(validator=checked(check_aware_datetime))
@@ -767,3 +830,114 @@ class AddGuestsInput:
         converter=as_tuple,
         validator=items_are(Guest, min_items=1, max_items=MAX_GUESTS_PER_REQUEST),
     )
+
+
+# --- attendees, rescheduling requests, email verification, reports ---------------------------
+
+
+@attrs.frozen(kw_only=True)
+class AddAttendeeInput:
+    """An attendee to add to an existing booking (:meth:`Bookings.add_attendee`).
+
+    The body of ``POST /v2/bookings/{bookingUid}/attendees``. The new attendee is emailed the
+    booking and put on the calendar event. Seated bookings refuse it (take a seat instead).
+
+    Attributes:
+        email: The attendee's email address.
+        name: The attendee's name.
+        time_zone: The attendee's IANA time zone (``"America/New_York"``).
+        phone_number: Phone number in international format.
+        language: Language of the attendee's emails (a :class:`Language` or its value); the
+            server defaults to English.
+    """
+
+    name: str = attrs.field(validator=checked(check_str))
+    time_zone: str = attrs.field(validator=checked(check_str))
+    phone_number: str | None = attrs.field(
+        default=None, validator=checked(check_str, optional=True)
+    )
+    language: Language | None = attrs.field(
+        default=None, converter=_language, validator=member_of(Language, optional=True)
+    )
+    email: str = attrs.field(validator=checked(check_email))
+
+
+@attrs.frozen(kw_only=True)
+class RequestRescheduleInput:
+    """Body of ``POST /v2/bookings/{bookingUid}/request-reschedule``.
+
+    Attributes:
+        reschedule_reason: Why a new time is asked for (shown to the attendee).
+    """
+
+    reschedule_reason: str | None = attrs.field(
+        default=None, validator=checked(check_text, optional=True)
+    )
+
+
+@attrs.frozen(kw_only=True)
+class SendVerificationEmailInput:
+    """Body of ``POST /v2/bookings/verification/email/send-code``.
+
+    Attributes:
+        email: Where the code is sent.
+        username: The Cal.com username whose event type is being booked.
+        language: Language of the email.
+        is_verifying_email: Whether the code verifies an address a Cal.com user adds to their
+            own account, rather than a booker's (changes the email's wording).
+    """
+
+    email: str = attrs.field(validator=checked(check_email))
+    username: str | None = attrs.field(default=None, validator=checked(check_str, optional=True))
+    language: Language | None = attrs.field(
+        default=None, converter=_language, validator=member_of(Language, optional=True)
+    )
+    is_verifying_email: bool | None = _optional_bool()
+
+
+@attrs.frozen(kw_only=True)
+class VerifyEmailCodeInput:
+    """Body of ``POST /v2/bookings/verification/email/verify-code``.
+
+    Attributes:
+        email: The address the code was sent to.
+        code: The code from the email (the API documents no fixed format; examples have six
+            digits).
+    """
+
+    email: str = attrs.field(validator=checked(check_email))
+    code: str = attrs.field(validator=checked(check_str))
+
+
+@attrs.frozen(kw_only=True)
+class ReportOrgBookingInput:
+    """Body of ``POST /v2/organizations/{orgId}/bookings/report``.
+
+    Attributes:
+        booking_uid: The booking reported.
+        reason: Why.
+        description: More words on why.
+        report_type: Report the booker's email address or their whole domain.
+    """
+
+    booking_uid: str = attrs.field(validator=checked(check_str))
+    reason: ReportReason = attrs.field(converter=_report_reason, validator=member_of(ReportReason))
+    description: str | None = attrs.field(
+        default=None, validator=checked(check_text, optional=True)
+    )
+    report_type: BookerScope = attrs.field(
+        converter=_booker_scope, validator=member_of(BookerScope)
+    )
+
+
+@attrs.frozen(kw_only=True)
+class BlockOrgBookingInput:
+    """Body of ``POST /v2/organizations/{orgId}/bookings/block``.
+
+    Attributes:
+        booking_uid: The booking whose booker is blocked.
+        block_type: Block the booker's email address or their whole domain.
+    """
+
+    booking_uid: str = attrs.field(validator=checked(check_str))
+    block_type: BookerScope = attrs.field(converter=_booker_scope, validator=member_of(BookerScope))

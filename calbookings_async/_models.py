@@ -1,8 +1,9 @@
 """What the API returns, as frozen attrs classes, and the API's enumerations.
 
 Bookings (with their hosts, attendees and event type), recordings, transcripts' neighbours
-(calendar links, booking references, conferencing sessions), reassignment results and listing
-metadata; plus the enumerations both directions use (statuses, sort orders, languages, ...).
+(calendar links, booking references, conferencing sessions), reassignment results, attendees
+with their ids, routing traces, organization reports and blocks, and listing metadata; plus the
+enumerations both directions use (statuses, sort orders, languages, report reasons, ...).
 
 Pure data: no HTTP, no JSON, no cattrs. Field names are snake_case; the converter maps them to
 the API's camelCase. The shapes follow the live server, which is more lenient than the OpenAPI
@@ -29,7 +30,10 @@ import attrs
 
 __all__ = [
     "Attendee",
+    "BlockedBooker",
+    "BookerScope",
     "Booking",
+    "BookingAttendee",
     "BookingHost",
     "BookingListStatus",
     "BookingReference",
@@ -47,9 +51,18 @@ __all__ = [
     "Recording",
     "RecurringBooking",
     "RecurringSeatedBooking",
+    "ReportReason",
+    "ReportedBooking",
+    "RoutingForm",
+    "RoutingFormResponse",
+    "RoutingFormSubmission",
+    "RoutingTrace",
+    "RoutingTraceGroup",
+    "RoutingTraceStep",
     "SeatedAttendee",
     "SeatedBooking",
     "SortOrder",
+    "with_occurrences",
 ]
 
 
@@ -136,11 +149,13 @@ class SeatedAttendee(Attendee):
         seat_uid: The uid of the attendee's seat.
         booking_fields_responses: The attendee's own booking-form answers, keys as sent.
         metadata: The seat's metadata, keys as sent.
+        created_at: When the seat was taken (sent by newer servers; ``None`` otherwise).
     """
 
     seat_uid: str | None = None
     booking_fields_responses: Mapping[str, Any] = attrs.field(factory=dict)
     metadata: Mapping[str, Any] = attrs.field(factory=dict)
+    created_at: datetime | None = None
 
 
 @attrs.frozen(kw_only=True, slots=False)
@@ -149,7 +164,9 @@ class Booking:
 
     Recurring and seated bookings are subclasses, so every variant the API returns is a
     ``Booking``; use :attr:`is_recurring` / :attr:`is_seated` or ``isinstance`` to tell them
-    apart.
+    apart. When a call is answered with a whole recurring series (a series uid was given, or
+    a recurring event type was booked), it returns one occurrence and :attr:`occurrences`
+    holds all of them.
 
     Attributes:
         id: Numeric booking id.
@@ -220,6 +237,33 @@ class Booking:
     def is_seated(self) -> bool:
         """Whether this booking is a seated booking (attendees hold seats)."""
         return False
+
+    @property
+    def occurrences(self) -> tuple[Booking, ...]:
+        """Every occurrence of the series, when the call was answered with a whole series.
+
+        ``create`` on a recurring event type, and ``get``, ``confirm``, ``decline``,
+        ``cancel``, ``update_location`` or ``add_guests`` given a series uid (or ``cancel``
+        with ``cancel_subsequent_bookings``), are answered with several occurrences. Those
+        calls return one of them (the one whose uid was given, else the first) and this
+        holds them all, in the server's order. Empty for a booking that was answered alone
+        or that came from a listing.
+        """
+        occurrences: tuple[Booking, ...] = self.__dict__.get("_occurrences", ())
+        return occurrences
+
+
+def with_occurrences(booking: Booking, occurrences: tuple[Booking, ...]) -> Booking:
+    """A copy of ``booking`` whose :attr:`Booking.occurrences` are ``occurrences``.
+
+    A copy, so that the occurrence inside the tuple does not refer to the tuple holding it.
+    Series answers are rare; single bookings pay nothing for this (no field to decode).
+    """
+    copy = object.__new__(type(booking))
+    state = dict(booking.__dict__)
+    state["_occurrences"] = occurrences
+    object.__setattr__(copy, "__dict__", state)
+    return copy
 
 
 @attrs.frozen(kw_only=True, slots=False)
@@ -417,6 +461,32 @@ class LocationIntegration(str, enum.Enum):
         return self.value
 
 
+class ReportReason(str, enum.Enum):
+    """Why a booking is reported to its organization (:meth:`Organizations.report_booking`)."""
+
+    SPAM = "SPAM"
+    UNWANTED = "UNWANTED"
+    DONT_KNOW_PERSON = "DONT_KNOW_PERSON"
+    OTHER = "OTHER"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class BookerScope(str, enum.Enum):
+    """Who a report or a block targets: the booker's email address, or their whole domain.
+
+    The ``reportType`` of :meth:`Organizations.report_booking` and the ``blockType`` of
+    :meth:`Organizations.block_booking` (the API's two enumerations hold the same values).
+    """
+
+    EMAIL = "EMAIL"
+    DOMAIN = "DOMAIN"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 # --- the other outputs ---------------------------------------------------------------------
 
 
@@ -590,3 +660,162 @@ class ReassignedBooking:
 
     booking_uid: str
     reassigned_to: ReassignedHost
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class BookingAttendee(Attendee):
+    """An attendee as the attendee endpoints return it: with its id.
+
+    :meth:`Bookings.attendees` and :meth:`Bookings.attendee` return these (``booking_id``
+    unset); :meth:`Bookings.add_attendee` and :meth:`Bookings.remove_attendee` also say which
+    booking the attendee belongs to (the remove answer carries only the id, name, email, time
+    zone and booking id).
+
+    Attributes:
+        id: The attendee's id, what :meth:`Bookings.attendee` and
+            :meth:`Bookings.remove_attendee` take.
+        booking_id: The numeric id of the attendee's booking, when the answer says it.
+    """
+
+    id: int
+    booking_id: int | None = None
+
+
+def _from_epoch_ms(milliseconds: float | None) -> datetime | None:
+    return None if milliseconds is None else _from_epoch(milliseconds / 1000)
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class RoutingTraceStep:
+    """One step of how a routing form routed a booking (a CRM lookup, a host pick, ...).
+
+    Attributes:
+        message: What happened, in words (``"Account found by website match: acme.com"``).
+        round: The routing round the step belongs to (``"Exact Match"``).
+        domain: What made the step (``"salesforce"``, ``"routing_form"``, ...).
+        step: The step's kind (``"account_found_by_website"``).
+        timestamp: When it happened, in milliseconds since the epoch.
+        data: Step-specific details, keys as sent.
+    """
+
+    message: str = ""
+    round: str = ""
+    domain: str = ""
+    step: str = ""
+    timestamp: float | None = None
+    data: Mapping[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def occurred_at(self) -> datetime | None:
+        """:attr:`timestamp` as an aware UTC ``datetime``."""
+        return _from_epoch_ms(self.timestamp)
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class RoutingTraceGroup:
+    """The steps of one routing round.
+
+    Attributes:
+        round: The round's name.
+        domain: What made the steps.
+        steps: The round's steps, in order.
+    """
+
+    round: str = ""
+    domain: str = ""
+    steps: tuple[RoutingTraceStep, ...] = ()
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class RoutingForm:
+    """The routing form a booking came through.
+
+    Attributes:
+        name: The form's name.
+        description: The form's description, or ``None``.
+    """
+
+    name: str = ""
+    description: str | None = None
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class RoutingFormResponse:
+    """One answer given on a routing form.
+
+    Attributes:
+        field_id: The form field.
+        label: The field's label.
+        display_value: The answer as shown to people.
+    """
+
+    field_id: str = ""
+    label: str = ""
+    display_value: str = ""
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class RoutingFormSubmission:
+    """The routing form submission that led to a booking.
+
+    Attributes:
+        form: The form.
+        responses: The answers given.
+    """
+
+    form: RoutingForm | None = None
+    responses: tuple[RoutingFormResponse, ...] = ()
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class RoutingTrace:
+    """How a booking was routed (:meth:`Bookings.routing_trace`); empty when it was not.
+
+    Attributes:
+        steps: Every step, in order.
+        groups: The same steps grouped by routing round.
+        form_submission: The routing form submission, when a form was used.
+    """
+
+    steps: tuple[RoutingTraceStep, ...] = ()
+    groups: tuple[RoutingTraceGroup, ...] = ()
+    form_submission: RoutingFormSubmission | None = None
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class ReportedBooking:
+    """The result of reporting a booking (:meth:`Organizations.report_booking`).
+
+    Attributes:
+        booking_uid: The reported booking's uid.
+        success: Whether the server says the report was made.
+        message: The server's account of what it did.
+        reported_count: How many booking reports were filed.
+        cancelled_count: How many bookings were cancelled (the reported one and the other
+            upcoming bookings of the same booker or domain).
+    """
+
+    booking_uid: str
+    success: bool = False
+    message: str = ""
+    reported_count: int = 0
+    cancelled_count: int = 0
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class BlockedBooker:
+    """The result of blocking a booker (:meth:`Organizations.block_booking`).
+
+    Attributes:
+        booking_uid: The uid of the booking whose booker was blocked.
+        success: Whether the server says the block was made.
+        message: The server's account of what it did.
+        cancelled_count: How many upcoming bookings of the booker (or domain) were cancelled.
+        blocked_value: The email address or domain now on the organization's blocklist.
+    """
+
+    booking_uid: str
+    success: bool = False
+    message: str = ""
+    cancelled_count: int = 0
+    blocked_value: str = ""

@@ -19,14 +19,19 @@ bookings. Imports only ``_types``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ._types import Operation, RouteLimit, Safety
 
-__all__ = ["API_VERSION", "OPERATIONS", "op"]
+__all__ = ["API_VERSION", "OPERATIONS", "V2024_08_13", "op"]
 
-#: The ``cal-api-version`` the SDK speaks (docs/API-NOTES.md §1, §13).
-API_VERSION = "2024-08-13"
+#: The ``cal-api-version`` every bookings operation is sent with today (docs/API-NOTES.md §1).
+#: Cal.com also serves ``2026-02-25`` (the same routes) and ``2026-05-01`` (cursor paging on the
+#: organization listing, API-NOTES §13): moving an operation there changes its row below and the
+#: models it decodes, nothing else.
+V2024_08_13 = "2024-08-13"
+#: The version most operations use (the session's default for a request without an operation).
+API_VERSION = V2024_08_13
 
 _READ = Safety.READ
 _STATE = Safety.SETS_STATE
@@ -48,34 +53,87 @@ _POOLED = frozenset(
         "bookings.confirm",
         "bookings.decline",
         "bookings.update_location",
+        "bookings.get_by_seat",
+        "bookings.attendee",
+        "bookings.remove_attendee",
+        "organizations.block_booking",
     }
 )
 
-# name, method, path, safety, limits. Why each write has its safety:
+# name, method, path, safety, cal-api-version, limits. Why each write has its safety:
 # - create, reschedule, add guests, automatic reassign make something new (a booking, an
 #   attendee, a host pick) each time they run: never repeated after the server may have seen one.
 # - cancel, decline, confirm, mark-absent, update location and reassign to a named user set a
 #   state; a repeat finds it set (or answers 400 "already ..."), never applies it twice.
-_ROWS: tuple[tuple[str, str, str, Safety, tuple[RouteLimit, ...]], ...] = (
-    ("bookings.create", "POST", "/v2/bookings", _UNSAFE, ()),
-    ("bookings.list", "GET", "/v2/bookings", _READ, ()),
-    ("bookings.get", "GET", "/v2/bookings/{bookingUid}", _READ, ()),
-    ("bookings.recordings", "GET", "/v2/bookings/{bookingUid}/recordings", _READ, ()),
-    ("bookings.transcripts", "GET", "/v2/bookings/{bookingUid}/transcripts", _READ, ()),
-    ("bookings.reschedule", "POST", "/v2/bookings/{bookingUid}/reschedule", _UNSAFE, ()),
-    ("bookings.cancel", "POST", "/v2/bookings/{bookingUid}/cancel", _STATE, ()),
-    ("bookings.mark_absent", "POST", "/v2/bookings/{bookingUid}/mark-absent", _STATE, ()),
-    ("bookings.reassign", "POST", "/v2/bookings/{bookingUid}/reassign", _UNSAFE, ()),
-    ("bookings.reassign_to", "POST", "/v2/bookings/{bookingUid}/reassign/{userId}", _STATE, ()),
-    ("bookings.confirm", "POST", "/v2/bookings/{bookingUid}/confirm", _STATE, ()),
-    ("bookings.decline", "POST", "/v2/bookings/{bookingUid}/decline", _STATE, ()),
-    ("bookings.calendar_links", "GET", "/v2/bookings/{bookingUid}/calendar-links", _READ, ()),
-    ("bookings.references", "GET", "/v2/bookings/{bookingUid}/references", _READ, ()),
+# - add attendee: each call adds an attendee row (with a new id) and emails the person; a repeat
+#   may add them twice. Unsafe.
+# - remove attendee: attendee ids are never reused, so a repeat finds the attendee gone (404) and
+#   removes nothing more. Sets a state.
+# - request reschedule: cancels the booking (rescheduled: true) and emails a link; a repeat finds
+#   it cancelled and answers 400 without a second email. Sets a state, like cancel.
+# - send verification code: each call mails a new code (which may replace the previous one, so a
+#   booker holding the first code could no longer use it). Unsafe.
+# - verify code: checking a code against the email changes nothing a second check could change
+#   again. Sets a state.
+# - report booking: each call files another report (the answer counts them). Unsafe.
+# - block booking: adds the email or domain to the organization's blocklist and cancels the
+#   matching upcoming bookings; a repeat finds both done. Sets a state.
+_ROWS: tuple[tuple[str, str, str, Safety, str, tuple[RouteLimit, ...]], ...] = (
+    ("bookings.create", "POST", "/v2/bookings", _UNSAFE, V2024_08_13, ()),
+    ("bookings.list", "GET", "/v2/bookings", _READ, V2024_08_13, ()),
+    ("bookings.get", "GET", "/v2/bookings/{bookingUid}", _READ, V2024_08_13, ()),
+    ("bookings.recordings", "GET", "/v2/bookings/{bookingUid}/recordings", _READ, V2024_08_13, ()),
+    (
+        "bookings.transcripts",
+        "GET",
+        "/v2/bookings/{bookingUid}/transcripts",
+        _READ,
+        V2024_08_13,
+        (),
+    ),
+    (
+        "bookings.reschedule",
+        "POST",
+        "/v2/bookings/{bookingUid}/reschedule",
+        _UNSAFE,
+        V2024_08_13,
+        (),
+    ),
+    ("bookings.cancel", "POST", "/v2/bookings/{bookingUid}/cancel", _STATE, V2024_08_13, ()),
+    (
+        "bookings.mark_absent",
+        "POST",
+        "/v2/bookings/{bookingUid}/mark-absent",
+        _STATE,
+        V2024_08_13,
+        (),
+    ),
+    ("bookings.reassign", "POST", "/v2/bookings/{bookingUid}/reassign", _UNSAFE, V2024_08_13, ()),
+    (
+        "bookings.reassign_to",
+        "POST",
+        "/v2/bookings/{bookingUid}/reassign/{userId}",
+        _STATE,
+        V2024_08_13,
+        (),
+    ),
+    ("bookings.confirm", "POST", "/v2/bookings/{bookingUid}/confirm", _STATE, V2024_08_13, ()),
+    ("bookings.decline", "POST", "/v2/bookings/{bookingUid}/decline", _STATE, V2024_08_13, ()),
+    (
+        "bookings.calendar_links",
+        "GET",
+        "/v2/bookings/{bookingUid}/calendar-links",
+        _READ,
+        V2024_08_13,
+        (),
+    ),
+    ("bookings.references", "GET", "/v2/bookings/{bookingUid}/references", _READ, V2024_08_13, ()),
     (
         "bookings.conferencing_sessions",
         "GET",
         "/v2/bookings/{bookingUid}/conferencing-sessions",
         _READ,
+        V2024_08_13,
         (),
     ),
     (
@@ -83,6 +141,7 @@ _ROWS: tuple[tuple[str, str, str, Safety, tuple[RouteLimit, ...]], ...] = (
         "PATCH",
         "/v2/bookings/{bookingUid}/location",
         _STATE,
+        V2024_08_13,
         _throttle("booking_location_update"),
     ),
     (
@@ -90,14 +149,16 @@ _ROWS: tuple[tuple[str, str, str, Safety, tuple[RouteLimit, ...]], ...] = (
         "POST",
         "/v2/bookings/{bookingUid}/guests",
         _UNSAFE,
+        V2024_08_13,
         _throttle("booking_guests_add"),
     ),
-    ("organizations.bookings", "GET", "/v2/organizations/{orgId}/bookings", _READ, ()),
+    ("organizations.bookings", "GET", "/v2/organizations/{orgId}/bookings", _READ, V2024_08_13, ()),
     (
         "organizations.team_bookings",
         "GET",
         "/v2/organizations/{orgId}/teams/{teamId}/bookings",
         _READ,
+        V2024_08_13,
         (),
     ),
     (
@@ -105,6 +166,7 @@ _ROWS: tuple[tuple[str, str, str, Safety, tuple[RouteLimit, ...]], ...] = (
         "GET",
         "/v2/organizations/{orgId}/teams/{teamId}/bookings/{bookingUid}/references",
         _READ,
+        V2024_08_13,
         (),
     ),
     (
@@ -112,25 +174,111 @@ _ROWS: tuple[tuple[str, str, str, Safety, tuple[RouteLimit, ...]], ...] = (
         "GET",
         "/v2/organizations/{orgId}/users/{userId}/bookings",
         _READ,
+        V2024_08_13,
+        (),
+    ),
+    # The operations published since January 2026 (docs/CHANGES.md, API-NOTES §13).
+    ("bookings.get_by_seat", "GET", "/v2/bookings/by-seat/{seatUid}", _READ, V2024_08_13, ()),
+    ("bookings.attendees", "GET", "/v2/bookings/{bookingUid}/attendees", _READ, V2024_08_13, ()),
+    (
+        "bookings.attendee",
+        "GET",
+        "/v2/bookings/{bookingUid}/attendees/{attendeeId}",
+        _READ,
+        V2024_08_13,
+        (),
+    ),
+    (
+        "bookings.add_attendee",
+        "POST",
+        "/v2/bookings/{bookingUid}/attendees",
+        _UNSAFE,
+        V2024_08_13,
+        _throttle("booking_attendees_add"),
+    ),
+    (
+        "bookings.remove_attendee",
+        "DELETE",
+        "/v2/bookings/{bookingUid}/attendees/{attendeeId}",
+        _STATE,
+        V2024_08_13,
+        _throttle("booking_attendees_remove"),
+    ),
+    (
+        "bookings.request_reschedule",
+        "POST",
+        "/v2/bookings/{bookingUid}/request-reschedule",
+        _STATE,
+        V2024_08_13,
+        (),
+    ),
+    (
+        "bookings.routing_trace",
+        "GET",
+        "/v2/bookings/{bookingUid}/routing-trace",
+        _READ,
+        V2024_08_13,
+        (),
+    ),
+    (
+        "bookings.email_verification_required",
+        "GET",
+        "/v2/bookings/verification/email/check",
+        _READ,
+        V2024_08_13,
+        (),
+    ),
+    (
+        "bookings.send_email_verification_code",
+        "POST",
+        "/v2/bookings/verification/email/send-code",
+        _UNSAFE,
+        V2024_08_13,
+        (),
+    ),
+    (
+        "bookings.verify_email_code",
+        "POST",
+        "/v2/bookings/verification/email/verify-code",
+        _STATE,
+        V2024_08_13,
+        (),
+    ),
+    (
+        "organizations.report_booking",
+        "POST",
+        "/v2/organizations/{orgId}/bookings/report",
+        _UNSAFE,
+        V2024_08_13,
+        (),
+    ),
+    (
+        "organizations.block_booking",
+        "POST",
+        "/v2/organizations/{orgId}/bookings/block",
+        _STATE,
+        V2024_08_13,
         (),
     ),
 )
 
-#: Every operation, by name.
-OPERATIONS: Mapping[str, Operation] = {
+_BY_NAME: dict[str, Operation] = {
     name: Operation(
         name=name,
         method=method,
         path=path,
         safety=safety,
-        api_version=API_VERSION,
+        api_version=api_version,
         limits=limits,
         pooled=name in _POOLED,
     )
-    for name, method, path, safety, limits in _ROWS
+    for name, method, path, safety, api_version, limits in _ROWS
 }
 
+#: Every operation, by name.
+OPERATIONS: Mapping[str, Operation] = _BY_NAME
 
-def op(name: str) -> Operation:
-    """The operation called ``name`` (a ``KeyError`` for an unknown name is a bug in the SDK)."""
-    return OPERATIONS[name]
+
+#: The operation called ``name`` (a ``KeyError`` for an unknown name is a bug in the SDK).
+#: The dict's own lookup, not a Python function around it: it runs on every request.
+op: Callable[[str], Operation] = _BY_NAME.__getitem__

@@ -14,11 +14,17 @@ consumer works on the current one. Pages are still yielded in order, and at most
 an exception, cancellation) the fetches still running are cancelled and awaited when the
 iterator is closed.
 
-The listing query (filters, sorts, ``take``) is built and checked here too, because all four
-listings share it, as is the ``type`` filter the two references endpoints share.
+Every page is checked against the request that asked for it before its items are decoded: its
+``data`` is an array, and its ``pagination`` says the page size and offset that were asked for
+(``itemsPerPage`` is the ``take`` sent, ``hasPreviousPage`` and ``currentPage`` follow from the
+``skip`` sent, API-NOTES §9). A page that does not fit is an answer to another request (say,
+another page of the same walk), raised as :class:`~calbookings_async._errors.AnswerMismatch`.
 
-This module imports ``_decode``, ``_converter``, ``_inputs``, ``_models``, ``_validate``,
-``_errors`` and ``_types``; never ``_bookings`` or ``_session``.
+The filters are not built here: each listing hands over its query, already checked (see
+``_filters``); this module adds ``take`` and ``skip`` and pages.
+
+This module imports ``_decode``, ``_models``, ``_validate``, ``_errors`` and ``_types``; never
+``_bookings`` or ``_session``.
 """
 
 from __future__ import annotations
@@ -35,25 +41,20 @@ from collections.abc import (
     Iterator,
     Sequence,
 )
-from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
 
 import attrs
 
-from ._converter import format_datetime
 from ._decode import decode
-from ._errors import InvalidArgumentError
-from ._inputs import check_member, enum_member
-from ._models import BookingListStatus, BookingReferenceType, Pagination, SortOrder
+from ._errors import AnswerMismatch
+from ._models import Pagination
 from ._types import JSONObject, Operation, Requester
-from ._validate import check_aware_datetime, check_int, check_str, items_of
+from ._validate import check_int
 
 __all__ = [
     "MAX_TAKE",
     "Page",
     "Pager",
-    "listing_query",
-    "reference_query",
     "request_pages",
 ]
 
@@ -63,6 +64,19 @@ T = TypeVar("T")
 MAX_TAKE = 250
 
 FetchPage = Callable[[int], Awaitable["Page[T]"]]
+
+_SYNC_FOR_HINT = (
+    "a listing is asynchronous: iterate it with 'async for' "
+    "('async for booking in cal.bookings.list(...)'), or 'await' it for one page"
+)
+_AWAIT_HINT = (
+    "'Pager' object has no attribute {name!r}: a listing must be awaited for a page "
+    "('page = await cal.bookings.list(...)', then 'page.{name}'), or iterated with 'async for'"
+)
+#: What a Page has and a Pager does not: reading one of them on a pager means a missing await.
+_PAGE_ATTRIBUTES = frozenset(
+    ("items", "pagination", "skip", "has_next_page", "next_skip", "next_page")
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -147,6 +161,20 @@ class Pager(Generic[T]):
     def __aiter__(self) -> AsyncIterator[T]:
         return self._items()
 
+    if not TYPE_CHECKING:
+        # Hidden from type checkers, so that they still flag ``for b in pager`` and
+        # ``pager.items``; at run time the mistake gets a message saying what to write.
+
+        def __iter__(self) -> NoReturn:
+            raise TypeError(_SYNC_FOR_HINT)
+
+        def __getattr__(self, name: str) -> NoReturn:
+            if name in _PAGE_ATTRIBUTES:
+                raise AttributeError(_AWAIT_HINT.format(name=name), name=name, obj=self)
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+            )
+
     def pages(self) -> AsyncGenerator[Page[T], None]:
         """Every page in turn, starting at the pager's ``skip``.
 
@@ -224,17 +252,59 @@ def decode_page(
     envelope: JSONObject,
     *,
     skip: int,
+    take: int | None,
     decode_items: Callable[[Any], list[T]],
     fetch: FetchPage[T] | None = None,
 ) -> Page[T]:
-    """Build a :class:`Page` from a listing's success envelope.
+    """Build a :class:`Page` from a listing's success envelope, checked against its request.
+
+    Args:
+        envelope: The success envelope.
+        skip: The ``skip`` sent.
+        take: The ``take`` sent, or ``None`` when the server's default was used.
+        decode_items: Decodes the page's ``data``.
+        fetch: Fetches another page (for :meth:`Page.next_page`).
 
     Raises:
+        AnswerMismatch: ``data`` is not an array, or ``pagination`` describes another page.
         DecodeError: ``data`` or ``pagination`` do not have the expected shape.
     """
-    items = decode_items(envelope.get("data"))
+    data = envelope.get("data")
+    if data.__class__ is not list:
+        raise AnswerMismatch("$.data", f"expected the page's array, got {_kind(data)}")
     pagination = decode(envelope.get("pagination"), Pagination, "$.pagination")
+    _check_page(pagination, len(data), skip, take)
+    items = decode_items(data)
     return Page(items=items, pagination=pagination, skip=skip, fetch=fetch)
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else f"a {type(value).__name__} value"
+
+
+def _check_page(pagination: Pagination, count: int, skip: int, take: int | None) -> None:
+    """Raise :class:`AnswerMismatch` unless ``pagination`` describes the page asked for.
+
+    The server computes it from the ``take`` and ``skip`` it was sent and the total
+    (API-NOTES §9): ``skip`` is clamped to the total, ``hasPreviousPage`` is ``skip > 0``,
+    ``currentPage`` is ``skip // take + 1`` within ``1..totalPages``.
+    """
+    per_page = pagination.items_per_page
+    if take is not None and per_page != take:
+        problem = f"itemsPerPage is {per_page} but take={take} was sent"
+    elif count > per_page:
+        problem = f"{count} items on a page of {per_page}"
+    else:
+        clamped = min(skip, pagination.total_items)
+        pages = pagination.total_pages
+        expected = min(clamped // per_page + 1, pages) if pages and per_page > 0 else 0
+        if pagination.has_previous_page is not (clamped > 0):
+            problem = f"hasPreviousPage is {pagination.has_previous_page} for skip={skip}"
+        elif pages and pagination.current_page != expected:
+            problem = f"currentPage is {pagination.current_page}, page {expected} was asked for"
+        else:
+            return
+    raise AnswerMismatch("$.pagination", f"another page than the one asked for: {problem}")
 
 
 def request_pages(
@@ -242,32 +312,39 @@ def request_pages(
     path: str,
     query: Sequence[tuple[str, str]],
     *,
+    take: int | None,
     skip: int,
     concurrency: int,
     operation: Operation,
     decode_items: Callable[[Any], list[T]],
 ) -> Pager[T]:
-    """A :class:`Pager` over ``GET path?query&skip=...`` (the arguments are checked first).
+    """A :class:`Pager` over ``GET path?query&take=...&skip=...`` (the arguments are checked).
 
     Args:
         requester: Sends the requests.
         path: The listing's path, already percent-encoded.
-        query: The filters, from :func:`listing_query`.
+        query: The filters, already checked and formatted (``_filters.to_query``).
+        take: The page size (checked: 1 to :data:`MAX_TAKE`), or ``None`` for the server's.
         skip: The offset of the first page (checked: at least 0).
         concurrency: Pages fetched at once after the first (checked: at least 1).
         operation: The listing operation (from ``_operations``).
         decode_items: Decodes a page's ``data``.
 
     Raises:
-        InvalidArgumentError: ``skip`` or ``concurrency`` is out of range.
+        InvalidArgumentError: ``take``, ``skip`` or ``concurrency`` is out of range.
     """
+    if take is not None:
+        check_int("take", take, minimum=1, maximum=MAX_TAKE)
+        query = (*query, ("take", str(take)))
     check_int("skip", skip, minimum=0)
     check_int("concurrency", concurrency, minimum=1)
     base = tuple(query)
 
     async def fetch(offset: int) -> Page[T]:
         def decode_envelope(envelope: JSONObject) -> Page[T]:
-            return decode_page(envelope, skip=offset, decode_items=decode_items, fetch=fetch)
+            return decode_page(
+                envelope, skip=offset, take=take, decode_items=decode_items, fetch=fetch
+            )
 
         return await requester.request(
             operation,
@@ -277,126 +354,3 @@ def request_pages(
         )
 
     return Pager(fetch, skip=skip, concurrency=concurrency)
-
-
-# --- the listing query ------------------------------------------------------------------------
-
-
-def _ids(argument: str, value: Any) -> str:
-    items = items_of(argument, value)
-    if not items:
-        raise InvalidArgumentError(argument, "must not be empty (leave it out to not filter)")
-    for index, item in enumerate(items):
-        check_int(f"{argument}[{index}]", item, minimum=1)
-    return ",".join(str(item) for item in items)
-
-
-def _statuses(value: Any) -> str:
-    if isinstance(value, str):  # one status (a BookingListStatus is a str too)
-        value = [value]
-    items = items_of("status", value)
-    if not items:
-        raise InvalidArgumentError("status", "must not be empty (leave it out to not filter)")
-    values = []
-    for index, item in enumerate(items):
-        member = enum_member(BookingListStatus, item)
-        check_member(f"status[{index}]" if len(items) > 1 else "status", member, BookingListStatus)
-        values.append(member.value)
-    return ",".join(values)
-
-
-def _sort(argument: str, value: Any) -> str:
-    member = enum_member(SortOrder, value)
-    check_member(argument, member, SortOrder)
-    return str(member.value)
-
-
-def _when(argument: str, value: Any) -> str:
-    return format_datetime(check_aware_datetime(argument, value))
-
-
-def listing_query(
-    *,
-    status: BookingListStatus | Sequence[BookingListStatus] | None = None,
-    attendee_email: str | None = None,
-    attendee_name: str | None = None,
-    booking_uid: str | None = None,
-    event_type_ids: Sequence[int] | None = None,
-    event_type_id: int | None = None,
-    team_ids: Sequence[int] | None = None,
-    team_id: int | None = None,
-    after_start: datetime | None = None,
-    before_end: datetime | None = None,
-    after_created_at: datetime | None = None,
-    before_created_at: datetime | None = None,
-    after_updated_at: datetime | None = None,
-    before_updated_at: datetime | None = None,
-    sort_start: SortOrder | None = None,
-    sort_end: SortOrder | None = None,
-    sort_created: SortOrder | None = None,
-    sort_updated_at: SortOrder | None = None,
-    user_ids: Sequence[int] | None = None,
-    take: int | None = None,
-) -> list[tuple[str, str]]:
-    """Check the filters of a booking listing and format them as query parameters.
-
-    Only the arguments given (not ``None``) are sent, in the order of the spec. Lists are sent
-    comma-separated, datetimes as ISO 8601 UTC with milliseconds, enums as their values.
-
-    Raises:
-        InvalidArgumentError: A malformed filter, named as the caller's keyword argument.
-    """
-    query: list[tuple[str, str]] = []
-    if status is not None:
-        query.append(("status", _statuses(status)))
-    if attendee_email is not None:
-        query.append(("attendeeEmail", check_str("attendee_email", attendee_email)))
-    if attendee_name is not None:
-        query.append(("attendeeName", check_str("attendee_name", attendee_name)))
-    if booking_uid is not None:
-        query.append(("bookingUid", check_str("booking_uid", booking_uid)))
-    if event_type_ids is not None:
-        query.append(("eventTypeIds", _ids("event_type_ids", event_type_ids)))
-    if event_type_id is not None:
-        query.append(("eventTypeId", str(check_int("event_type_id", event_type_id, minimum=1))))
-    if team_ids is not None:
-        # The server reads "teamsIds" (the spec's example says "teamIds": API-NOTES §2.1).
-        query.append(("teamsIds", _ids("team_ids", team_ids)))
-    if team_id is not None:
-        query.append(("teamId", str(check_int("team_id", team_id, minimum=1))))
-    for name, argument, value in (
-        ("afterStart", "after_start", after_start),
-        ("beforeEnd", "before_end", before_end),
-        ("afterCreatedAt", "after_created_at", after_created_at),
-        ("beforeCreatedAt", "before_created_at", before_created_at),
-        ("afterUpdatedAt", "after_updated_at", after_updated_at),
-        ("beforeUpdatedAt", "before_updated_at", before_updated_at),
-    ):
-        if value is not None:
-            query.append((name, _when(argument, value)))
-    for name, argument, order in (
-        ("sortStart", "sort_start", sort_start),
-        ("sortEnd", "sort_end", sort_end),
-        ("sortCreated", "sort_created", sort_created),
-        ("sortUpdatedAt", "sort_updated_at", sort_updated_at),
-    ):
-        if order is not None:
-            query.append((name, _sort(argument, order)))
-    if user_ids is not None:
-        query.append(("userIds", _ids("user_ids", user_ids)))
-    if take is not None:
-        query.append(("take", str(check_int("take", take, minimum=1, maximum=MAX_TAKE))))
-    return query
-
-
-def reference_query(type: Any) -> list[tuple[str, str]]:
-    """The ``type`` filter of the booking-references endpoints, checked.
-
-    Raises:
-        InvalidArgumentError: ``type`` is not a :class:`BookingReferenceType` value.
-    """
-    if type is None:
-        return []
-    member = enum_member(BookingReferenceType, type)
-    check_member("type", member, BookingReferenceType)
-    return [("type", str(member.value))]

@@ -242,14 +242,19 @@ def recurring_json(uid: str, recurring_uid: str = "series_uid", **overrides: Any
     return booking_json(uid, recurringBookingUid=recurring_uid, **overrides)
 
 
-def seated_json(uid: str = "seated_uid", *, seat_uid: str | None = None) -> dict[str, Any]:
-    """A seated booking (attendees hold seats; no top-level answers or guests)."""
+def seated_json(
+    uid: str = "seated_uid", *, seat_uid: str | None = None, seat: str = "seat-1"
+) -> dict[str, Any]:
+    """A seated booking (attendees hold seats; no top-level answers or guests).
+
+    ``seat`` is the attendee's seat; ``seat_uid`` the caller's own, as create answers it.
+    """
     data = booking_json(uid)
     del data["bookingFieldsResponses"], data["guests"]
     data["attendees"] = [
         {
             **data["attendees"][0],
-            "seatUid": "seat-1",
+            "seatUid": seat,
             "bookingFieldsResponses": {"name": "John Doe"},
         }
     ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import urllib.parse
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -42,6 +43,17 @@ def seed_envelope() -> dict[str, Any]:
 
 
 SUCCESS_BODY = orjson.dumps(seed_envelope())
+
+
+def seed_body_for(raw_path: str) -> bytes:
+    """The decline seed, about the booking ``raw_path`` names: a server answers about that uid."""
+    parts = raw_path.split("?", 1)[0].split("/")  # "", "v2", "bookings", uid, ...
+    if len(parts) < 4 or parts[1:3] != ["v2", "bookings"] or parts[3] == "booking_uid_123":
+        return SUCCESS_BODY
+    envelope = seed_envelope()
+    envelope["data"]["uid"] = urllib.parse.unquote(parts[3])
+    return orjson.dumps(envelope)
+
 
 _CODES = {
     400: "BadRequestException",
@@ -96,10 +108,10 @@ class Reply:
     chunked: bool = False  # send the body with chunked transfer encoding
     content_type: str = "application/json"
 
-    def payload(self) -> bytes:
+    def payload(self, raw_path: str = "") -> bytes:
         if self.body is None:
             if 200 <= self.status < 300:
-                return SUCCESS_BODY
+                return seed_body_for(raw_path)
             return orjson.dumps(error_envelope(self.status))
         if isinstance(self.body, bytes):
             return self.body
@@ -208,7 +220,7 @@ class ScriptedServer:
             assert transport is not None
             transport.abort()
             return web.Response()
-        payload = reply.payload()
+        payload = reply.payload(request.raw_path)
         headers = {"Content-Type": reply.content_type, **reply.headers}
         if not (reply.truncate or reply.chunked):
             return web.Response(status=reply.status, body=payload, headers=headers)

@@ -23,6 +23,8 @@ from _helpers import API_KEY, ScriptedServer
 
 from calbookings_async import (
     AdaptivePacer,
+    AddAttendeeInput,
+    AddressLocation,
     AttendeeAddressLocation,
     AttendeeDefinedLocation,
     AttendeePhoneLocation,
@@ -36,6 +38,7 @@ from calbookings_async import (
     Guest,
     IntegrationLocation,
     InvalidArgumentError,
+    LinkLocation,
     MarkAbsentAttendee,
     Organizations,
     PacerBinding,
@@ -51,6 +54,7 @@ NAIVE = datetime(2030, 8, 13, 9, 0)
 ATTENDEE = CreateBookingAttendee(name="Ann", time_zone="UTC", email="ann@example.com")
 GUEST = Guest(email="g@example.com")
 LINK = UpdateLinkLocation(link="https://meet.example.com/a")
+NEW_ATTENDEE = AddAttendeeInput(email="new@example.com", name="New", time_zone="Europe/Riga")
 
 
 def create(cls: Any = CreateBookingInput, **fields: Any) -> Any:
@@ -96,6 +100,12 @@ UID_METHODS: dict[str, Callable[[CalBookings, Any], Any]] = {
     "team_booking_references": lambda cal, uid: cal.organizations.team_booking_references(
         1, 2, uid
     ),
+    "attendees": lambda cal, uid: cal.bookings.attendees(uid),
+    "attendee": lambda cal, uid: cal.bookings.attendee(uid, 5),
+    "add_attendee": lambda cal, uid: cal.bookings.add_attendee(uid, NEW_ATTENDEE),
+    "remove_attendee": lambda cal, uid: cal.bookings.remove_attendee(uid, 5),
+    "request_reschedule": lambda cal, uid: cal.bookings.request_reschedule(uid),
+    "routing_trace": lambda cal, uid: cal.bookings.routing_trace(uid),
 }
 
 Call = Callable[[CalBookings], Any]
@@ -103,6 +113,10 @@ Call = Callable[[CalBookings], Any]
 ROWS: list[tuple[str, Call, str]] = [
     (f"{method}-uid-{name}", (lambda cal, m=method, u=uid: UID_METHODS[m](cal, u)), "booking_uid")
     for method in UID_METHODS
+    for name, uid in BAD_UIDS.items()
+]
+ROWS += [
+    (f"get-by-seat-uid-{name}", (lambda cal, u=uid: cal.bookings.get_by_seat(u)), "seat_uid")
     for name, uid in BAD_UIDS.items()
 ]
 ROWS += [
@@ -156,12 +170,36 @@ ROWS += [
     ("reassign-to-user-bool", lambda cal: cal.bookings.reassign_to("u", True), "user_id"),
     ("reassign-to-reason", lambda cal: cal.bookings.reassign_to("u", 7, reason=5), "reason"),
     ("update-location-str", lambda cal: cal.bookings.update_location("u", "https://x.io"), "location"),
-    ("update-location-create-kind", lambda cal: cal.bookings.update_location("u", IntegrationLocation(integration="zoom")), "location"),
+    ("update-location-create-kind", lambda cal: cal.bookings.update_location("u", AddressLocation()), "location"),
+    ("update-location-create-link", lambda cal: cal.bookings.update_location("u", LinkLocation()), "location"),
     ("add-guests-empty", lambda cal: cal.bookings.add_guests("u", []), "guests"),
     ("add-guests-eleven", lambda cal: cal.bookings.add_guests("u", [GUEST] * 11), "guests"),
     ("add-guests-string", lambda cal: cal.bookings.add_guests("u", "g@example.com"), "guests"),
     ("add-guests-dict", lambda cal: cal.bookings.add_guests("u", [{"email": "g@example.com"}]), "guests[0]"),
     ("add-guests-none-item", lambda cal: cal.bookings.add_guests("u", [GUEST, None]), "guests[1]"),
+    ("reschedule-allow-conflicts", lambda cal: cal.bookings.reschedule("u", start=START, allow_conflicts="yes"), "allow_conflicts"),
+    ("reschedule-out-of-bounds", lambda cal: cal.bookings.reschedule("u", start=START, allow_booking_out_of_bounds=1), "allow_booking_out_of_bounds"),
+    ("reschedule-skip-limits", lambda cal: cal.bookings.reschedule("u", start=START, seat_uid="s", skip_booking_limits="no"), "skip_booking_limits"),
+    ("attendee-id-0", lambda cal: cal.bookings.attendee("u", 0), "attendee_id"),
+    ("attendee-id-str", lambda cal: cal.bookings.attendee("u", "5"), "attendee_id"),
+    ("attendee-id-bool", lambda cal: cal.bookings.attendee("u", True), "attendee_id"),
+    ("remove-attendee-id-negative", lambda cal: cal.bookings.remove_attendee("u", -3), "attendee_id"),
+    ("remove-attendee-id-float", lambda cal: cal.bookings.remove_attendee("u", 5.0), "attendee_id"),
+    ("add-attendee-dict", lambda cal: cal.bookings.add_attendee("u", {"email": "a@b.co"}), "attendee"),
+    ("add-attendee-guest", lambda cal: cal.bookings.add_attendee("u", GUEST), "attendee"),
+    ("request-reschedule-reason", lambda cal: cal.bookings.request_reschedule("u", reason=5), "reason"),
+    ("request-reschedule-reason-nul", lambda cal: cal.bookings.request_reschedule("u", reason="a\x00"), "reason"),
+    ("email-verification-required-email", lambda cal: cal.bookings.email_verification_required("nope"), "email"),
+    ("email-verification-required-none", lambda cal: cal.bookings.email_verification_required(None), "email"),
+    ("email-verification-required-session", lambda cal: cal.bookings.email_verification_required("a@b.co", user_session_email="x\r\n"), "user_session_email"),
+    ("send-email-verification-code-email", lambda cal: cal.bookings.send_email_verification_code("nope"), "email"),
+    ("send-email-verification-code-username", lambda cal: cal.bookings.send_email_verification_code("a@b.co", username=""), "username"),
+    ("send-email-verification-code-language", lambda cal: cal.bookings.send_email_verification_code("a@b.co", language="xx"), "language"),
+    ("send-email-verification-code-flag", lambda cal: cal.bookings.send_email_verification_code("a@b.co", is_verifying_email="yes"), "is_verifying_email"),
+    ("verify-email-code-email", lambda cal: cal.bookings.verify_email_code("nope", "123456"), "email"),
+    ("verify-email-code-empty", lambda cal: cal.bookings.verify_email_code("a@b.co", ""), "code"),
+    ("verify-email-code-int", lambda cal: cal.bookings.verify_email_code("a@b.co", 123456), "code"),
+    ("verify-email-code-newline", lambda cal: cal.bookings.verify_email_code("a@b.co", "12\n34"), "code"),
     # --- cal.organizations ---------------------------------------------------------------------
     ("org-bookings-org-0", lambda cal: cal.organizations.bookings(0), "org_id"),
     ("org-bookings-org-str", lambda cal: cal.organizations.bookings("1"), "org_id"),
@@ -177,6 +215,15 @@ ROWS += [
     ("team-references-org", lambda cal: cal.organizations.team_booking_references(0, 2, "u"), "org_id"),
     ("team-references-team", lambda cal: cal.organizations.team_booking_references(1, 0, "u"), "team_id"),
     ("team-references-type", lambda cal: cal.organizations.team_booking_references(1, 2, "u", type="x"), "type"),
+    ("report-booking-org", lambda cal: cal.organizations.report_booking(0, "u", reason="SPAM", report_type="EMAIL"), "org_id"),
+    ("report-booking-uid", lambda cal: cal.organizations.report_booking(1, "", reason="SPAM", report_type="EMAIL"), "booking_uid"),
+    ("report-booking-uid-int", lambda cal: cal.organizations.report_booking(1, 7, reason="SPAM", report_type="EMAIL"), "booking_uid"),
+    ("report-booking-reason", lambda cal: cal.organizations.report_booking(1, "u", reason="spam!", report_type="EMAIL"), "reason"),
+    ("report-booking-type", lambda cal: cal.organizations.report_booking(1, "u", reason="SPAM", report_type="PHONE"), "report_type"),
+    ("report-booking-description", lambda cal: cal.organizations.report_booking(1, "u", reason="OTHER", report_type="EMAIL", description=5), "description"),
+    ("block-booking-org", lambda cal: cal.organizations.block_booking("1", "u", block_type="EMAIL"), "org_id"),
+    ("block-booking-uid", lambda cal: cal.organizations.block_booking(1, None, block_type="EMAIL"), "booking_uid"),
+    ("block-booking-type", lambda cal: cal.organizations.block_booking(1, "u", block_type="email"), "block_type"),
     # --- cal.bulk, cal.bulk_all, cal.with_options ----------------------------------------------
     ("bulk-concurrency-0", lambda cal: cal.bulk(["u"], cal.bookings.get, concurrency=0), "concurrency"),
     ("bulk-concurrency-str", lambda cal: cal.bulk(["u"], cal.bookings.get, concurrency="4"), "concurrency"),
@@ -259,6 +306,11 @@ ROWS += [
     ("create-routing", lambda cal: create(routing={"responseId": 1}), "CreateBookingInput.routing"),
     ("create-fields", lambda cal: create(booking_fields_responses="x"), "CreateBookingInput.booking_fields_responses"),
     ("create-username", lambda cal: create(event_type_id=None, event_type_slug="intro", username=""), "CreateBookingInput.username"),
+    ("create-allow-conflicts", lambda cal: create(allow_conflicts="yes"), "CreateBookingInput.allow_conflicts"),
+    ("create-out-of-bounds", lambda cal: create(allow_booking_out_of_bounds=0), "CreateBookingInput.allow_booking_out_of_bounds"),
+    ("create-skip-limits", lambda cal: create(skip_booking_limits="true"), "CreateBookingInput.skip_booking_limits"),
+    ("instant-allow-conflicts", lambda cal: create(CreateInstantBookingInput, allow_conflicts=1), "CreateInstantBookingInput.allow_conflicts"),
+    ("recurring-skip-limits", lambda cal: create(CreateRecurringBookingInput, skip_booking_limits="no"), "CreateRecurringBookingInput.skip_booking_limits"),
     ("instant-naive", lambda cal: create(CreateInstantBookingInput, start=NAIVE), "CreateInstantBookingInput.start"),
     ("recurring-count", lambda cal: create(CreateRecurringBookingInput, recurrence_count=0), "CreateRecurringBookingInput.recurrence_count"),
     ("recurring-naive", lambda cal: create(CreateRecurringBookingInput, start=NAIVE), "CreateRecurringBookingInput.start"),
@@ -277,6 +329,12 @@ ROWS += [
     ("update-address", lambda cal: UpdateAddressLocation(address=""), "UpdateAddressLocation.address"),
     ("update-link", lambda cal: UpdateLinkLocation(link=None), "UpdateLinkLocation.link"),
     ("update-phone", lambda cal: UpdatePhoneLocation(phone=5), "UpdatePhoneLocation.phone"),
+    ("new-attendee-email", lambda cal: AddAttendeeInput(email="nope", name="A", time_zone="UTC"), "AddAttendeeInput.email"),
+    ("new-attendee-no-email", lambda cal: AddAttendeeInput(email=None, name="A", time_zone="UTC"), "AddAttendeeInput.email"),
+    ("new-attendee-name", lambda cal: AddAttendeeInput(email="a@b.co", name=" ", time_zone="UTC"), "AddAttendeeInput.name"),
+    ("new-attendee-time-zone", lambda cal: AddAttendeeInput(email="a@b.co", name="A", time_zone=""), "AddAttendeeInput.time_zone"),
+    ("new-attendee-phone", lambda cal: AddAttendeeInput(email="a@b.co", name="A", time_zone="UTC", phone_number="1\n"), "AddAttendeeInput.phone_number"),
+    ("new-attendee-language", lambda cal: AddAttendeeInput(email="a@b.co", name="A", time_zone="UTC", language="klingon"), "AddAttendeeInput.language"),
 ]  # fmt: skip
 
 
@@ -318,4 +376,37 @@ async def test_bad_argument_is_refused_naming_it_and_nothing_is_sent(
             await _invoke(call, cal)
     assert caught.value.argument == argument, str(caught.value)
     assert str(caught.value).startswith(f"{argument}: ")
+    assert loopback_server.count == 0
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda cal: cal.bookings.list(colour="blue"),
+            "list() got an unexpected keyword argument 'colour' "
+            "(its filters are those of BookingFilters)",
+        ),
+        (
+            lambda cal: cal.organizations.team_bookings(1, 2, team_ids=[3]),
+            "team_bookings() got an unexpected keyword argument 'team_ids' "
+            "(its filters are those of TeamBookingFilters)",
+        ),
+        (
+            lambda cal: cal.organizations.user_bookings(1, 2, user_ids=[3]),
+            "user_bookings() got an unexpected keyword argument 'user_ids' "
+            "(its filters are those of BookingFilters)",
+        ),
+    ],
+    ids=["list", "team-bookings", "user-bookings"],
+)
+async def test_a_filter_a_listing_does_not_take_is_a_type_error(
+    loopback_server: ScriptedServer, call: Call, message: str
+) -> None:
+    # As Python says it of any function; the listings take their filters as **kwargs, so the
+    # SDK says it itself (a type checker says it too: the keywords are a TypedDict).
+    async with CalBookings(api_key=API_KEY, base_url=loopback_server.url) as cal:
+        with pytest.raises(TypeError) as caught:
+            call(cal)
+    assert str(caught.value) == message
     assert loopback_server.count == 0

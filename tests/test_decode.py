@@ -13,6 +13,7 @@ from typing import Any
 import _seeds
 import attrs
 import pytest
+from _endpoint_helpers import FakeRequester
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,13 +29,9 @@ from calbookings_async import (
     SeatedAttendee,
     SeatedBooking,
 )
+from calbookings_async._bookings import Bookings
 from calbookings_async._converter import converter, format_datetime, parse_datetime
-from calbookings_async._decode import (
-    booking_class_for,
-    decode_booking,
-    decode_booking_or_series,
-    decode_bookings,
-)
+from calbookings_async._decode import about_booking, decode_booking, decode_bookings
 
 UTC = timezone.utc
 NBSP_EMAIL = "[email\xa0protected]"  # the seeds' e-mail addresses, obfuscated as published
@@ -42,6 +39,12 @@ NBSP_EMAIL = "[email\xa0protected]"  # the seeds' e-mail addresses, obfuscated a
 
 def seed_data(path: Any = _seeds.DECLINE) -> dict[str, Any]:
     return copy.deepcopy(_seeds.load(path).response["data"])
+
+
+async def get(data: Any, uid: str = "booking_uid_123") -> Booking:
+    """``cal.bookings.get(uid)`` answered with ``data``: the public path of a booking answer."""
+    requester = FakeRequester(lambda call: {"status": "success", "data": data})
+    return await Bookings(requester).get(uid)
 
 
 # --- the seeds, field by field -------------------------------------------------------------
@@ -110,11 +113,12 @@ def test_seed_response_decodes_field_by_field(path: Any) -> None:
     assert booking.is_seated is False
 
 
-def test_seed_envelope_extras_are_ignored() -> None:
+async def test_seed_envelope_extras_are_ignored() -> None:
     # The decline seed's envelope carries "error": {} beside the data; nothing breaks.
     envelope = _seeds.load(_seeds.DECLINE).response
     assert envelope["error"] == {}
-    assert decode_booking_or_series(envelope["data"]).uid == "booking_uid_123"
+    requester = FakeRequester(lambda call: copy.deepcopy(envelope))
+    assert (await Bookings(requester).decline("booking_uid_123")).uid == "booking_uid_123"
 
 
 def test_free_form_objects_keep_their_keys_exactly() -> None:
@@ -174,7 +178,7 @@ def seated(data: dict[str, Any]) -> dict[str, Any]:
         ("recurring seated with seatUid", RecurringSeatedBooking),
     ],
 )
-def test_dispatch_picks_the_variant_by_shape(shape: str, expected: type[Booking]) -> None:
+async def test_dispatch_picks_the_variant_by_shape(shape: str, expected: type[Booking]) -> None:
     data = seed_data()
     if "seated" in shape:
         data = seated(data)
@@ -186,7 +190,7 @@ def test_dispatch_picks_the_variant_by_shape(shape: str, expected: type[Booking]
         data["recurringBookingUid"] = "series-1"
     booking = decode_booking(data)
     assert type(booking) is expected
-    assert booking_class_for(data) is expected
+    assert type(await get(data)) is expected
     assert booking.is_recurring is ("recurring" in shape)
     assert booking.is_seated is ("seated" in shape)
     if isinstance(booking, (RecurringBooking, RecurringSeatedBooking)):
@@ -214,17 +218,21 @@ def test_a_null_recurring_uid_is_not_recurring() -> None:
     assert type(decode_booking(data)) is Booking
 
 
-def test_an_array_holds_occurrences_each_dispatched_on_its_own() -> None:
+async def test_an_array_holds_occurrences_each_dispatched_on_its_own() -> None:
     first = seed_data()
     first["recurringBookingUid"] = "series-1"
     second = seated(seed_data())
     second["recurringBookingUid"] = "series-1"
     second["uid"] = "occurrence-2"
-    result = decode_booking_or_series([first, second])
-    assert isinstance(result, list)
-    assert [type(b) for b in result] == [RecurringBooking, RecurringSeatedBooking]
-    assert [b.uid for b in result] == ["booking_uid_123", "occurrence-2"]
-    assert decode_booking_or_series([]) == []
+    result = await get([first, second], "series-1")
+    assert [type(b) for b in result.occurrences] == [RecurringBooking, RecurringSeatedBooking]
+    assert [b.uid for b in result.occurrences] == ["booking_uid_123", "occurrence-2"]
+    assert result == result.occurrences[0]  # the first occurrence stands for the series
+    # An empty array is no series: there is no booking to return.
+    with pytest.raises(DecodeError) as caught:
+        await get([], "series-1")
+    assert caught.value.path == "$.data"
+    assert "empty array" in caught.value.reason
 
 
 # --- leniency where the live server is lenient (API-NOTES §3) -------------------------------
@@ -417,9 +425,9 @@ def broken(mutate: Any) -> dict[str, Any]:
         (None, "$.data", "booking object"),
     ],
 )
-def test_decode_errors_name_the_json_path(data: Any, path: str, reason: str) -> None:
+async def test_decode_errors_name_the_json_path(data: Any, path: str, reason: str) -> None:
     with pytest.raises(DecodeError) as caught:
-        decode_booking_or_series(data)
+        await get(data)
     error = caught.value
     assert error.path == path
     assert reason in error.reason
@@ -478,11 +486,12 @@ def outcome(decode: Any, value: Any) -> Any:
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(json_values)
 def test_any_json_in_place_of_data_decodes_or_raises_decode_error(value: Any) -> None:
-    result = outcome(decode_booking_or_series, value)
+    # The decoder every booking answer of cal.bookings.get goes through.
+    result = outcome(about_booking("booking_uid_123"), {"status": "success", "data": value})
     if isinstance(result, DecodeError):
         assert result.path.startswith("$.data")
     else:
-        assert isinstance(result, (Booking, list))
+        assert isinstance(result, Booking)
 
 
 booking_keys = sorted(seed_data().keys())
@@ -639,3 +648,32 @@ def test_decoded_instances_equal_instances_built_by_init() -> None:
     rebuilt = Booking(**{f.name: getattr(decoded, f.name) for f in attrs.fields(Booking)})
     assert decoded == rebuilt
     assert vars(decoded) == vars(rebuilt)
+
+
+# --- the shapes of 2026 (docs/CHANGES.md) ----------------------------------------------------
+
+
+async def test_seated_attendees_carry_created_at_when_the_server_sends_it() -> None:
+    data = seated(seed_data())
+    data["attendees"][0]["createdAt"] = "2026-02-01T08:00:00.000Z"
+    booking = await get(data)
+    assert isinstance(booking, SeatedBooking)
+    assert booking.attendees[0].created_at == datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
+    assert booking.attendees[1].created_at is None  # older servers: absent
+
+
+@pytest.mark.parametrize("envelope_message", [{}, {"message": "Recordings are ready"}])
+async def test_recordings_and_transcripts_decode_with_or_without_a_message(
+    envelope_message: dict[str, Any],
+) -> None:
+    # The January spec had an optional envelope "message"; the newer one has none.
+    recording = {"id": "r1", "roomName": "room", "startTs": 1, "status": "finished"}
+    answers = iter(
+        [
+            {"status": "success", "data": [recording], **envelope_message},
+            {"status": "success", "data": ["https://t.example/1"], **envelope_message},
+        ]
+    )
+    bookings = Bookings(FakeRequester(lambda call: next(answers)))
+    assert [r.id for r in await bookings.recordings("u")] == ["r1"]
+    assert await bookings.transcripts("u") == ["https://t.example/1"]

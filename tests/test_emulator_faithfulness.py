@@ -81,6 +81,8 @@ def _convert(node: Any) -> Any:
 
 
 def _nullable(schema: dict[str, Any]) -> None:
+    if isinstance(schema["type"], list):  # the spec already allows null here (updatedAt)
+        return
     schema["type"] = [schema["type"], "null"]
 
 

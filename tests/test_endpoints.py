@@ -26,11 +26,15 @@ from _endpoint_helpers import (
 )
 
 from calbookings_async import (
+    AddAttendeeInput,
     AddressLocation,
     AttendeeAddressLocation,
     AttendeeDefinedLocation,
     AttendeePhoneLocation,
+    BlockedBooker,
+    BookerScope,
     Booking,
+    BookingAttendee,
     BookingListStatus,
     BookingReference,
     BookingReferenceType,
@@ -56,6 +60,10 @@ from calbookings_async import (
     ReassignedBooking,
     Recording,
     RecurringBooking,
+    ReportedBooking,
+    ReportReason,
+    RoutingTrace,
+    RoutingTraceStep,
     SeatedBooking,
     ServerError,
     SortOrder,
@@ -135,30 +143,56 @@ class Case:
     check: Callable[[Any], None]
     query: list[tuple[str, str]] = attrs.field(factory=list)
     body: Any = None
-    data: Any = attrs.field(factory=booking_json)
+    # Answers are about what was asked: the booking in the path (NASTY_UID).
+    data: Any = attrs.field(factory=lambda: booking_json(NASTY_UID))
     envelope_extra: dict[str, Any] = attrs.field(factory=dict)
+    status: int = 200
+
+    def envelope(self) -> dict[str, Any]:
+        """The success envelope the server answers (no ``data`` at all for NO_DATA)."""
+        data = {} if self.data is NO_DATA else {"data": self.data}
+        return {"status": "success", **data, **self.envelope_extra}
 
 
-def is_booking(uid: str = "booking_uid_123", cls: type[Booking] = Booking) -> Callable[[Any], None]:
+#: The answer of an operation that returns no data (request-reschedule).
+NO_DATA = object()
+
+
+def is_booking(uid: str = NASTY_UID, cls: type[Booking] = Booking) -> Callable[[Any], None]:
     def check(result: Any) -> None:
         assert type(result) is cls
         assert result.uid == uid
+        assert result.occurrences == ()
 
     return check
 
 
-def is_series(count: int) -> Callable[[Any], None]:
+def is_series(count: int, uid: str) -> Callable[[Any], None]:
+    """A series answer: the occurrence ``uid`` is returned, carrying every occurrence."""
+
     def check(result: Any) -> None:
-        assert isinstance(result, list)
-        assert len(result) == count
-        assert all(type(item) is RecurringBooking for item in result)
+        assert type(result) is RecurringBooking
+        assert result.uid == uid
+        assert len(result.occurrences) == count
+        assert all(type(item) is RecurringBooking for item in result.occurrences)
+        assert result in result.occurrences
 
     return check
+
+
+# What the server answers a create: the booking at the start sent, with the attendee sent.
+AT_START = "2024-08-13T09:00:00.000Z"
+
+
+def created_json(uid: str = "booking_uid_123", email: str = "ann@example.com", **more: Any) -> Any:
+    data = booking_json(uid, **{"start": AT_START, **more})
+    data["attendees"] = [{**data["attendees"][0], "email": email}]
+    return data
 
 
 def check_create_regular(result: Any) -> None:
     assert type(result) is Booking
-    assert result.start == datetime(2024, 8, 13, 15, 30, tzinfo=UTC)
+    assert result.start == datetime(2024, 8, 13, 9, 0, tzinfo=UTC)
     assert result.attendees[0].time_zone == "America/New_York"
 
 
@@ -170,6 +204,13 @@ def check_seated_create(result: Any) -> None:
     assert type(result) is SeatedBooking
     assert result.seat_uid == "my-seat"
     assert result.attendees[0].seat_uid == "seat-1"
+
+
+def seated_created_json() -> Any:
+    data = seated_json(seat_uid="my-seat")
+    data["start"] = AT_START
+    data["attendees"][0]["email"] = "ann@example.com"
+    return data
 
 
 def check_page(result: Any) -> None:
@@ -251,6 +292,8 @@ def check_guests(result: Any) -> None:
 
 PAGE_DATA = [booking_json("one", 1), booking_json("two", 2)]
 PAGINATION = {"pagination": pagination_json(total=12, take=2, skip=4)}
+# The first page (no skip sent), as the server describes it.
+FIRST_PAGE = {"pagination": pagination_json(total=12, take=2, skip=0)}
 
 FULL_CREATE = CreateBookingInput(
     start=START_IN_PARIS,
@@ -387,6 +430,295 @@ async def awaited(pager: Any) -> Any:
     return await pager
 
 
+# --- the operations published since January 2026 -------------------------------------------------
+
+ATTENDEE_WITH_ID = {
+    "name": "John Doe",
+    "email": "john@example.com",
+    "displayEmail": "john@example.com",
+    "timeZone": "America/New_York",
+    "language": "en",
+    "absent": False,
+    "phoneNumber": "+1234567890",
+    "id": 251,
+}
+ADDED_ATTENDEE = {
+    "name": "Ann Example",
+    "email": "Ann@Example.com",  # the server's spelling may differ in case from the one sent
+    "displayEmail": "ann@example.com",
+    "timeZone": "Europe/Riga",
+    "language": "lv",
+    "absent": False,
+    "id": 252,
+    "bookingId": 313,
+}
+REMOVED_ATTENDEE = {
+    "id": 251,
+    "bookingId": 313,
+    "name": "John Doe",
+    "email": "john@example.com",
+    "timeZone": "America/New_York",
+}
+TRACE_STEP = {
+    "message": "Account found by website match: acme.com",
+    "round": "Exact Match",
+    "domain": "salesforce",
+    "step": "account_found_by_website",
+    "timestamp": 1717000000000,
+    "data": {"website": "acme.com", "score": 0.9},
+}
+ROUTING_TRACE = {
+    "steps": [TRACE_STEP],
+    "groups": [{"round": "Exact Match", "domain": "salesforce", "steps": [TRACE_STEP]}],
+    "formSubmission": {
+        "form": {"name": "Sales Routing Form", "description": None},
+        "responses": [
+            {"fieldId": "size", "label": "Company Size", "displayValue": "Enterprise (1000+)"}
+        ],
+    },
+}
+REPORTED = {
+    "success": True,
+    "message": "Booking reported and cancelled successfully",
+    "bookingUid": NASTY_UID,
+    "reportedCount": 1,
+    "cancelledCount": 3,
+}
+BLOCKED = {
+    "success": True,
+    "message": "Added to blocklist and 3 bookings cancelled",
+    "bookingUid": NASTY_UID,
+    "cancelledCount": 3,
+    "blockedValue": "example.com",
+}
+
+
+def check_attendees(result: Any) -> None:
+    assert result == [
+        BookingAttendee(
+            id=251,
+            name="John Doe",
+            email="john@example.com",
+            display_email="john@example.com",
+            time_zone="America/New_York",
+            language=Language.EN,
+            absent=False,
+            phone_number="+1234567890",
+        )
+    ]
+
+
+def check_attendee(result: Any) -> None:
+    check_attendees([result])
+
+
+def check_added_attendee(result: Any) -> None:
+    assert type(result) is BookingAttendee
+    assert (result.id, result.booking_id) == (252, 313)
+    assert result.language is Language.LV
+
+
+def check_removed_attendee(result: Any) -> None:
+    assert result == BookingAttendee(
+        id=251,
+        booking_id=313,
+        name="John Doe",
+        email="john@example.com",
+        time_zone="America/New_York",
+    )
+
+
+def check_trace(result: Any) -> None:
+    assert isinstance(result, RoutingTrace)
+    (step,) = result.steps
+    assert step == RoutingTraceStep(
+        message="Account found by website match: acme.com",
+        round="Exact Match",
+        domain="salesforce",
+        step="account_found_by_website",
+        timestamp=1717000000000,
+        data={"website": "acme.com", "score": 0.9},
+    )
+    assert step.occurred_at == datetime(2024, 5, 29, 16, 26, 40, tzinfo=UTC)
+    assert result.groups[0].steps == (step,)
+    assert result.form_submission is not None
+    assert result.form_submission.form is not None
+    assert result.form_submission.form.name == "Sales Routing Form"
+    assert result.form_submission.responses[0].display_value == "Enterprise (1000+)"
+
+
+def is_value(expected: Any) -> Callable[[Any], None]:
+    def check(result: Any) -> None:
+        assert result is expected if isinstance(expected, bool) or expected is None else True
+        assert result == expected
+
+    return check
+
+
+def check_reported(result: Any) -> None:
+    assert result == ReportedBooking(
+        booking_uid=NASTY_UID,
+        success=True,
+        message="Booking reported and cancelled successfully",
+        reported_count=1,
+        cancelled_count=3,
+    )
+
+
+def check_blocked(result: Any) -> None:
+    assert result == BlockedBooker(
+        booking_uid=NASTY_UID,
+        success=True,
+        message="Added to blocklist and 3 bookings cancelled",
+        cancelled_count=3,
+        blocked_value="example.com",
+    )
+
+
+NEW_OPERATION_CASES = [
+    Case(
+        "attendees",
+        lambda cal: cal.bookings.attendees(NASTY_UID),
+        "GET",
+        f"{BOOKINGS}/attendees",
+        check_attendees,
+        data=[ATTENDEE_WITH_ID],
+    ),
+    Case(
+        "attendee",
+        lambda cal: cal.bookings.attendee(NASTY_UID, 251),
+        "GET",
+        f"{BOOKINGS}/attendees/251",
+        check_attendee,
+        data=ATTENDEE_WITH_ID,
+    ),
+    Case(
+        "add-attendee",
+        lambda cal: cal.bookings.add_attendee(
+            NASTY_UID,
+            AddAttendeeInput(
+                email="ann@example.com",
+                name="Ann Example",
+                time_zone="Europe/Riga",
+                phone_number="+37120993151",
+                language="lv",
+            ),
+        ),
+        "POST",
+        f"{BOOKINGS}/attendees",
+        check_added_attendee,
+        body={
+            "name": "Ann Example",
+            "timeZone": "Europe/Riga",
+            "phoneNumber": "+37120993151",
+            "language": "lv",
+            "email": "ann@example.com",
+        },
+        data=ADDED_ATTENDEE,
+        status=201,
+    ),
+    Case(
+        "remove-attendee",
+        lambda cal: cal.bookings.remove_attendee(NASTY_UID, 251),
+        "DELETE",
+        f"{BOOKINGS}/attendees/251",
+        check_removed_attendee,
+        data=REMOVED_ATTENDEE,
+    ),
+    Case(
+        "request-reschedule",
+        lambda cal: cal.bookings.request_reschedule(NASTY_UID, reason="I am travelling"),
+        "POST",
+        f"{BOOKINGS}/request-reschedule",
+        is_value(None),
+        body={"rescheduleReason": "I am travelling"},
+        data=NO_DATA,
+    ),
+    Case(
+        "request-reschedule-no-reason",
+        lambda cal: cal.bookings.request_reschedule(NASTY_UID),
+        "POST",
+        f"{BOOKINGS}/request-reschedule",
+        is_value(None),
+        body={},
+        data=NO_DATA,
+    ),
+    Case(
+        "routing-trace",
+        lambda cal: cal.bookings.routing_trace(NASTY_UID),
+        "GET",
+        f"{BOOKINGS}/routing-trace",
+        check_trace,
+        data=ROUTING_TRACE,
+    ),
+    Case(
+        "email-verification-required",
+        lambda cal: cal.bookings.email_verification_required(
+            "ann+vip@example.com", user_session_email="host@example.com"
+        ),
+        "GET",
+        "/v2/bookings/verification/email/check",
+        is_value(True),
+        query=[("email", "ann+vip@example.com"), ("userSessionEmail", "host@example.com")],
+        data=True,
+    ),
+    Case(
+        "send-email-verification-code",
+        lambda cal: cal.bookings.send_email_verification_code(
+            "ann@example.com", username="jane100", language=Language.DE, is_verifying_email=False
+        ),
+        "POST",
+        "/v2/bookings/verification/email/send-code",
+        is_value(True),
+        body={
+            "email": "ann@example.com",
+            "username": "jane100",
+            "language": "de",
+            "isVerifyingEmail": False,
+        },
+        data={"sent": True},
+    ),
+    Case(
+        "verify-email-code",
+        lambda cal: cal.bookings.verify_email_code("ann@example.com", "123456"),
+        "POST",
+        "/v2/bookings/verification/email/verify-code",
+        is_value(True),
+        body={"email": "ann@example.com", "code": "123456"},
+        data={"verified": True},
+    ),
+    Case(
+        "org-report-booking",
+        lambda cal: cal.organizations.report_booking(
+            9,
+            NASTY_UID,
+            reason=ReportReason.DONT_KNOW_PERSON,
+            report_type=BookerScope.DOMAIN,
+            description="Never met them",
+        ),
+        "POST",
+        "/v2/organizations/9/bookings/report",
+        check_reported,
+        body={
+            "bookingUid": NASTY_UID,
+            "reason": "DONT_KNOW_PERSON",
+            "description": "Never met them",
+            "reportType": "DOMAIN",
+        },
+        data=REPORTED,
+    ),
+    Case(
+        "org-block-booking",
+        lambda cal: cal.organizations.block_booking(9, NASTY_UID, block_type="DOMAIN"),
+        "POST",
+        "/v2/organizations/9/bookings/block",
+        check_blocked,
+        body={"bookingUid": NASTY_UID, "blockType": "DOMAIN"},
+        data=BLOCKED,
+    ),
+]
+
+
 CASES = [
     Case(
         "create-every-field",
@@ -395,6 +727,8 @@ CASES = [
         "/v2/bookings",
         check_create_regular,
         body=FULL_CREATE_JSON,
+        data=created_json(email="john.doe@example.com"),
+        status=201,
     ),
     Case(
         "create-instant",
@@ -413,7 +747,7 @@ CASES = [
             "teamSlug": "acme",
             "instant": True,
         },
-        data=booking_json(status="awaiting_host"),
+        data=created_json(status="awaiting_host", start="2024-08-13T09:05:00.000Z"),
     ),
     Case(
         "create-recurring",
@@ -424,14 +758,17 @@ CASES = [
         ),
         "POST",
         "/v2/bookings",
-        is_series(3),
+        is_series(3, "occurrence-0"),
         body={
             "start": "2024-08-13T09:00:00.000Z",
             "attendee": MINIMAL_ATTENDEE_JSON,
             "eventTypeId": 7,
             "recurrenceCount": 3,
         },
-        data=[recurring_json(f"occurrence-{i}") for i in range(3)],
+        data=[
+            {**created_json(f"occurrence-{i}"), "recurringBookingUid": "series_uid"}
+            for i in range(3)
+        ],
     ),
     Case(
         "create-seated",
@@ -446,7 +783,7 @@ CASES = [
             "attendee": MINIMAL_ATTENDEE_JSON,
             "eventTypeId": 7,
         },
-        data=seated_json(seat_uid="my-seat"),
+        data=seated_created_json(),
     ),
     Case(
         "list-every-filter",
@@ -465,7 +802,7 @@ CASES = [
         "/v2/bookings",
         lambda page: None,
         data=PAGE_DATA,
-        envelope_extra=PAGINATION,
+        envelope_extra=FIRST_PAGE,
     ),
     Case(
         "list-one-status",
@@ -475,7 +812,7 @@ CASES = [
         lambda page: None,
         query=[("status", "past")],
         data=PAGE_DATA,
-        envelope_extra=PAGINATION,
+        envelope_extra=FIRST_PAGE,
     ),
     Case(
         "get",
@@ -489,8 +826,16 @@ CASES = [
         lambda cal: cal.bookings.get(NASTY_UID),
         "GET",
         BOOKINGS,
-        is_series(2),
-        data=[recurring_json("r1"), recurring_json("r2")],
+        is_series(2, "r1"),
+        data=[recurring_json("r1", NASTY_UID), recurring_json("r2", NASTY_UID)],
+    ),
+    Case(
+        "get-by-seat",
+        lambda cal: cal.bookings.get_by_seat("seat/1"),
+        "GET",
+        "/v2/bookings/by-seat/seat%2F1",
+        is_booking("seated_uid", SeatedBooking),
+        data=seated_json(seat="seat/1"),
     ),
     Case(
         "recordings",
@@ -526,7 +871,8 @@ CASES = [
             "reschedulingReason": "User requested reschedule",
             "emailVerificationCode": "123456",
         },
-        data=booking_json("new_uid", rescheduledFromUid=NASTY_UID),
+        data=booking_json("new_uid", rescheduledFromUid=NASTY_UID, start=AT_START),
+        status=201,
     ),
     Case(
         "reschedule-only-start",
@@ -535,7 +881,27 @@ CASES = [
         f"{BOOKINGS}/reschedule",
         check_rescheduled,
         body={"start": "2024-08-13T09:00:00.000Z"},
-        data=booking_json("new_uid", rescheduledFromUid=NASTY_UID),
+        data=booking_json("new_uid", rescheduledFromUid=NASTY_UID, start=AT_START),
+    ),
+    Case(
+        "reschedule-as-host",
+        lambda cal: cal.bookings.reschedule(
+            NASTY_UID,
+            start=START,
+            allow_conflicts=True,
+            allow_booking_out_of_bounds=False,
+            skip_booking_limits=True,
+        ),
+        "POST",
+        f"{BOOKINGS}/reschedule",
+        check_rescheduled,
+        body={
+            "allowConflicts": True,
+            "allowBookingOutOfBounds": False,
+            "skipBookingLimits": True,
+            "start": "2024-08-13T09:00:00.000Z",
+        },
+        data=booking_json("new_uid", rescheduledFromUid=NASTY_UID, start=AT_START),
     ),
     Case(
         "reschedule-seat",
@@ -550,7 +916,7 @@ CASES = [
             "rescheduledBy": "ann@example.com",
             "seatUid": "seat-1",
         },
-        data=seated_json("new_seat", seat_uid="seat-9"),
+        data={**seated_json("new_seat", seat_uid="seat-9"), "start": AT_START},
     ),
     Case(
         "cancel-empty-body",
@@ -559,7 +925,7 @@ CASES = [
         f"{BOOKINGS}/cancel",
         is_booking(),
         body={},
-        data=booking_json(status="cancelled"),
+        data=booking_json(NASTY_UID, status="cancelled"),
     ),
     Case(
         "cancel-subsequent",
@@ -568,21 +934,21 @@ CASES = [
         ),
         "POST",
         f"{BOOKINGS}/cancel",
-        is_series(2),
+        is_series(2, NASTY_UID),
         body={
             "cancellationReason": "User requested cancellation",
             "cancelSubsequentBookings": True,
         },
-        data=[recurring_json("r1"), recurring_json("r2")],
+        data=[recurring_json(NASTY_UID), recurring_json("r2")],
     ),
     Case(
         "cancel-seat",
         lambda cal: cal.bookings.cancel(NASTY_UID, seat_uid="seat-1", reason="Cannot come"),
         "POST",
         f"{BOOKINGS}/cancel",
-        is_booking("seated_uid", SeatedBooking),
+        is_booking(NASTY_UID, SeatedBooking),
         body={"seatUid": "seat-1", "cancellationReason": "Cannot come"},
-        data=seated_json(),
+        data=seated_json(NASTY_UID),
     ),
     Case(
         "mark-absent",
@@ -636,7 +1002,7 @@ CASES = [
         f"{BOOKINGS}/decline",
         is_booking(),
         body={"reason": "Host has to take another call"},
-        data=booking_json(status="rejected"),
+        data=booking_json(NASTY_UID, status="rejected"),
     ),
     Case(
         "calendar-links",
@@ -702,8 +1068,19 @@ CASES = [
                 {"email": "other@example.com", "phoneNumber": "+37120993151", "language": "pt-BR"},
             ]
         },
-        data=booking_json(guests=["guest1@example.com", "new@example.com"]),
+        data=booking_json(NASTY_UID, guests=["guest1@example.com", "new@example.com"]),
     ),
+    Case(
+        "update-location-integration",
+        lambda cal: cal.bookings.update_location(
+            NASTY_UID, IntegrationLocation(integration=LocationIntegration.GOOGLE_MEET)
+        ),
+        "PATCH",
+        f"{BOOKINGS}/location",
+        is_booking(),
+        body={"location": {"type": "integration", "integration": "google-meet"}},
+    ),
+    *NEW_OPERATION_CASES,
     Case(
         "org-bookings",
         lambda cal: awaited(cal.organizations.bookings(9, user_ids=[100, 200], **LIST_FILTERS)),
@@ -760,7 +1137,7 @@ async def cal() -> Any:
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 async def test_endpoint_request_and_result(cal: CalBookings, case: Case) -> None:
     with mock_api() as api:
-        api.reply({"status": "success", "data": case.data, **case.envelope_extra})
+        api.reply(case.envelope(), status=case.status)
         result = await case.call(cal)
     assert len(api.sent) == 1
     sent = api.last
@@ -806,7 +1183,7 @@ async def test_create_sends_every_location_variant(
     cal: CalBookings, location: Any, expected: dict[str, Any]
 ) -> None:
     with mock_api() as api:
-        api.data(booking_json(), status=201)
+        api.data(created_json(), status=201)
         await cal.bookings.create(
             CreateBookingInput(
                 start=START, attendee=MINIMAL_ATTENDEE, event_type_id=1, location=location
@@ -825,6 +1202,10 @@ UPDATE_LOCATIONS = [
     (AttendeePhoneLocation(phone="+100"), {"type": "attendeePhone", "phone": "+100"}),
     (UpdateLinkLocation(link="https://x.example"), {"type": "link", "link": "https://x.example"}),
     (UpdatePhoneLocation(phone="+200"), {"type": "phone", "phone": "+200"}),
+    (
+        IntegrationLocation(integration="jitsi"),
+        {"type": "integration", "integration": "jitsi"},
+    ),
 ]
 
 
@@ -835,22 +1216,22 @@ async def test_update_location_sends_every_variant(
     cal: CalBookings, location: Any, expected: dict[str, Any]
 ) -> None:
     with mock_api() as api:
-        api.data(booking_json())
+        api.data(booking_json("uid"))
         await cal.bookings.update_location("uid", location)
     assert api.last.body == {"location": expected}
 
 
 async def test_update_location_returns_every_occurrence_of_a_series(cal: CalBookings) -> None:
     with mock_api() as api:
-        api.data([recurring_json("r1"), recurring_json("r2")])
+        api.data([recurring_json("r1", "series"), recurring_json("r2", "series")])
         result = await cal.bookings.update_location("series", UpdatePhoneLocation(phone="+1"))
-    assert isinstance(result, list)
-    assert [booking.uid for booking in result] == ["r1", "r2"]
+    assert result.uid == "r1"
+    assert [booking.uid for booking in result.occurrences] == ["r1", "r2"]
 
 
 async def test_seated_variants_decode_through_every_booking_endpoint(cal: CalBookings) -> None:
     with mock_api() as api:
-        api.data(seated_json())
+        api.data(seated_json("x"))
         for result in [
             await cal.bookings.get("x"),
             await cal.bookings.confirm("x"),
@@ -881,6 +1262,15 @@ SAFE = {
     "org-team-bookings",
     "org-team-booking-references",
     "org-user-bookings",
+    "get-by-seat",
+    "attendees",
+    "attendee",
+    "remove-attendee",
+    "request-reschedule",
+    "routing-trace",
+    "email-verification-required",
+    "verify-email-code",
+    "org-block-booking",
 }
 UNSAFE = {
     "create-every-field",
@@ -889,6 +1279,9 @@ UNSAFE = {
     "reschedule",
     "reassign",
     "add-guests",
+    "add-attendee",
+    "send-email-verification-code",
+    "org-report-booking",
 }
 RETRY_CASES = [case for case in CASES if case.id in SAFE | UNSAFE]
 
@@ -903,7 +1296,7 @@ async def test_only_safe_operations_are_repeated_after_a_server_error(
 ) -> None:
     with mock_api() as api:
         api.reply({"status": "error", "error": {"code": "X", "message": "down"}}, status=502)
-        api.reply({"status": "success", "data": case.data, **case.envelope_extra})
+        api.reply(case.envelope(), status=case.status)
         if case.id in SAFE:
             result = await case.call(cal)
             case.check(result)
@@ -919,12 +1312,12 @@ async def test_client_views_carry_both_resources(cal: CalBookings) -> None:
     view = cal.with_options(retry_unsafe=True)
     with mock_api() as api:
         api.reply({"status": "error", "error": {"code": "X", "message": "down"}}, status=502)
-        api.data(booking_json(), status=201)
+        api.data(created_json(), status=201)
         await view.bookings.create(
             CreateBookingInput(start=START, attendee=MINIMAL_ATTENDEE, event_type_id=1)
         )
         assert len(api.sent) == 2  # create repeated: the view opted in
-        api.reply({"status": "success", "data": PAGE_DATA, **PAGINATION})
+        api.reply({"status": "success", "data": PAGE_DATA, **FIRST_PAGE})
         page = await view.organizations.bookings(3, take=2)
     assert api.last.raw_path == "/v2/organizations/3/bookings"
     assert len(page) == 2

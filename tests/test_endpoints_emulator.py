@@ -15,7 +15,10 @@ from typing import Any
 import pytest
 
 from calbookings_async import (
+    AddAttendeeInput,
     AttendeePhoneLocation,
+    BadRequestError,
+    BookerScope,
     Booking,
     BookingListStatus,
     BookingReferenceType,
@@ -29,6 +32,8 @@ from calbookings_async import (
     MarkAbsentAttendee,
     NotFoundError,
     RecurringBooking,
+    ReportReason,
+    RoutingTrace,
     SeatedBooking,
     SortOrder,
     UpdateLinkLocation,
@@ -84,8 +89,11 @@ async def test_recurring_series_and_seats(world: Any) -> None:
     occurrence = await cal.bookings.get(summary.kinds["recurring"][0])
     assert isinstance(occurrence, RecurringBooking)
     series = await cal.bookings.get(occurrence.recurring_booking_uid)
-    assert isinstance(series, list)
-    assert all(isinstance(item, RecurringBooking) for item in series)
+    assert isinstance(series, RecurringBooking)
+    assert series.recurring_booking_uid == occurrence.recurring_booking_uid
+    assert len(series.occurrences) > 1
+    assert all(isinstance(item, RecurringBooking) for item in series.occurrences)
+    assert occurrence.uid in {item.uid for item in series.occurrences}
     seated = await cal.bookings.get(summary.kinds["seated"][0])
     assert isinstance(seated, SeatedBooking)
     seat = seated.attendees[0].seat_uid
@@ -211,3 +219,91 @@ async def test_create(world: Any) -> None:
     assert created.start == start
     assert created.metadata["source"] == "sdk-test"
     assert created.attendees[0].language == "fr"
+
+
+# --- the operations published since January 2026 -------------------------------------------------
+
+
+async def test_attendees_are_added_read_and_removed(world: Any) -> None:
+    cal, summary, _ = world
+    uid = summary.kinds["regular"][6]
+    before = await cal.bookings.attendees(uid)
+    booker = before[0]
+    added = await cal.bookings.add_attendee(
+        uid,
+        AddAttendeeInput(
+            email="second@example.com", name="Second", time_zone="Europe/Riga", language="lv"
+        ),
+    )
+    assert added.email == "second@example.com"
+    assert added.booking_id is not None
+    assert added.id not in {a.id for a in before}
+    assert (await cal.bookings.attendee(uid, added.id)).email == "second@example.com"
+    assert [a.id for a in await cal.bookings.attendees(uid)] == [*(a.id for a in before), added.id]
+    removed = await cal.bookings.remove_attendee(uid, added.id)
+    assert removed.id == added.id
+    assert [a.id for a in await cal.bookings.attendees(uid)] == [a.id for a in before]
+    with pytest.raises(NotFoundError):
+        await cal.bookings.attendee(uid, added.id)
+    with pytest.raises(BadRequestError):  # the booker cannot be removed
+        await cal.bookings.remove_attendee(uid, booker.id)
+    with pytest.raises(BadRequestError):  # a seated booking takes seats, not attendees
+        await cal.bookings.add_attendee(
+            summary.kinds["seated"][0],
+            AddAttendeeInput(email="third@example.com", name="Third", time_zone="UTC"),
+        )
+
+
+async def test_a_seat_finds_its_booking(world: Any) -> None:
+    cal, summary, _ = world
+    seated = await cal.bookings.get(summary.kinds["seated"][1])
+    assert isinstance(seated, SeatedBooking)
+    seat = seated.attendees[0].seat_uid
+    assert seat is not None
+    found = await cal.bookings.get_by_seat(seat)
+    assert isinstance(found, SeatedBooking)
+    assert found.uid == seated.uid
+
+
+async def test_requesting_a_reschedule_cancels_the_booking_once(world: Any) -> None:
+    cal, summary, _ = world
+    uid = summary.kinds["regular"][7]
+    assert await cal.bookings.request_reschedule(uid, reason="Host is travelling") is None
+    after = await cal.bookings.get(uid)
+    assert after.status is BookingStatus.CANCELLED
+    assert after.cancellation_reason == "Host is travelling"
+    with pytest.raises(BadRequestError):
+        await cal.bookings.request_reschedule(uid)
+
+
+async def test_routing_trace(world: Any) -> None:
+    cal, summary, _ = world
+    trace = await cal.bookings.routing_trace(summary.kinds["round_robin"][1])
+    assert isinstance(trace, RoutingTrace)
+
+
+async def test_email_verification(world: Any) -> None:
+    cal, _, emulator = world
+    assert isinstance(await cal.bookings.email_verification_required("ann@example.com"), bool)
+    assert await cal.bookings.send_email_verification_code("ann@example.com") is True
+    with pytest.raises(BadRequestError):
+        await cal.bookings.verify_email_code("ann@example.com", "not the code")
+    code = emulator.verification_code("ann@example.com")
+    assert code is not None
+    assert await cal.bookings.verify_email_code("ann@example.com", code) is True
+
+
+async def test_report_and_block_cancel_the_bookers_upcoming_bookings(world: Any) -> None:
+    cal, _, _ = world
+    upcoming = await cal.organizations.bookings(ORG_ID, status=[BookingListStatus.UPCOMING], take=2)
+    first, second = upcoming.items
+    report = await cal.organizations.report_booking(
+        ORG_ID, first.uid, reason=ReportReason.SPAM, report_type=BookerScope.EMAIL
+    )
+    assert report.booking_uid == first.uid
+    assert report.cancelled_count >= 1
+    assert (await cal.bookings.get(first.uid)).status is BookingStatus.CANCELLED
+    block = await cal.organizations.block_booking(ORG_ID, second.uid, block_type=BookerScope.EMAIL)
+    assert block.booking_uid == second.uid
+    assert block.blocked_value == second.attendees[0].email
+    assert (await cal.bookings.get(second.uid)).status is BookingStatus.CANCELLED

@@ -9,12 +9,16 @@ network.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from _endpoint_helpers import API_KEY, mock_api
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from calbookings_async import (
     AddressLocation,
@@ -31,6 +35,7 @@ from calbookings_async import (
     MarkAbsentAttendee,
     UpdateLinkLocation,
 )
+from calbookings_async._validate import check_uid
 
 UTC = timezone.utc
 START = datetime(2024, 8, 13, 9, 0, tzinfo=UTC)
@@ -384,3 +389,19 @@ def test_enum_values_may_be_given_as_strings() -> None:
     assert attendee.language is not None
     assert attendee.language.name == "PT_BR"
     assert IntegrationLocation(integration="cal-video").integration.name == "CAL_VIDEO"
+
+
+@settings(max_examples=500)
+@given(
+    st.text(alphabet=st.sampled_from("aZ09_.~-/?#% é\n\x00\x7f"), max_size=6) | st.text(max_size=6)
+)
+def test_a_uid_goes_into_the_path_unchanged_exactly_when_it_needs_no_encoding(uid: str) -> None:
+    # The fast path (sent as given) must agree with the percent-encoder, and refuse the same.
+    control = any(ord(c) < 32 or 127 <= ord(c) < 160 for c in uid)
+    try:
+        sent = check_uid("booking_uid", uid)
+    except InvalidArgumentError:
+        assert not uid.strip() or uid in (".", "..") or control
+        return
+    plain = re.fullmatch(r"[A-Za-z0-9_.~-]+", uid) is not None
+    assert sent == (uid if plain else quote(uid, safe=""))

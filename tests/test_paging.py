@@ -37,6 +37,7 @@ from calbookings_async import (
     SortOrder,
 )
 from calbookings_async._bookings import Bookings
+from calbookings_async._errors import AnswerMismatch
 from calbookings_async._organizations import Organizations
 from calbookings_async.testing import CalEmulator
 
@@ -218,6 +219,130 @@ async def test_an_item_that_is_not_a_booking_is_named_by_index() -> None:
     with pytest.raises(DecodeError) as raised:
         await resource.list()
     assert raised.value.path.startswith("$.data[1]")
+
+
+# --- a page must be the one asked for ----------------------------------------------------------
+
+
+def answered_with(envelope: dict[str, Any]) -> Bookings:
+    resource, _ = bookings(lambda call: envelope)
+    return resource
+
+
+@pytest.mark.parametrize(
+    ("list_kwargs", "envelope", "problem"),
+    [
+        (
+            {"take": 5},
+            page_envelope([booking_json()], total=12, take=100, skip=0),
+            "itemsPerPage is 100 but take=5 was sent",
+        ),
+        (
+            {"take": 5},
+            page_envelope([booking_json()], total=12, take=5, skip=5),
+            "hasPreviousPage is True for skip=0",
+        ),
+        (
+            {"take": 5, "skip": 5},
+            page_envelope([booking_json()], total=12, take=5, skip=0),
+            "hasPreviousPage is False for skip=5",
+        ),
+        (
+            {"take": 5, "skip": 5},
+            page_envelope([booking_json()], total=12, take=5, skip=10),
+            "currentPage is 3, page 2 was asked for",
+        ),
+        (
+            {"take": 2},
+            page_envelope(
+                [booking_json("a"), booking_json("b"), booking_json("c")], total=9, take=2, skip=0
+            ),
+            "3 items on a page of 2",
+        ),
+    ],
+    ids=["page-size", "not-the-first-page", "the-first-page", "another-page", "too-many-items"],
+)
+async def test_a_page_that_is_not_the_one_asked_for_is_refused(
+    list_kwargs: dict[str, Any], envelope: dict[str, Any], problem: str
+) -> None:
+    with pytest.raises(AnswerMismatch) as raised:
+        await answered_with(envelope).list(**list_kwargs)
+    assert raised.value.path == "$.pagination"
+    assert raised.value.reason == f"another page than the one asked for: {problem}"
+
+
+async def test_an_answer_that_is_not_a_page_is_refused() -> None:
+    envelope = {"status": "success", "data": booking_json(), "pagination": pagination_json(1, 5, 0)}
+    with pytest.raises(AnswerMismatch) as raised:
+        await answered_with(envelope).list(take=5)
+    assert (raised.value.path, raised.value.reason) == (
+        "$.data",
+        "expected the page's array, got a dict value",
+    )
+
+
+async def test_a_skip_past_the_end_is_described_as_the_server_clamps_it() -> None:
+    # The server clamps skip to the total (API-NOTES §9): skip=50 of 12 reads as skip=12.
+    envelope = page_envelope([], total=12, take=5, skip=50)
+    page = await answered_with(envelope).list(take=5, skip=50)
+    assert page.items == []
+    assert page.pagination.current_page == 3
+
+
+async def test_a_swapped_page_in_a_concurrent_walk_is_refused() -> None:
+    # The answer meant for skip=20 arrives for skip=10 (the walk fetches both at once).
+    listing = Listing(50)
+
+    def respond(call: Call) -> Any:
+        if call.query_dict.get("skip") == "10":
+            return page_envelope([booking_json("x")], total=50, take=10, skip=20)
+        return listing(call)
+
+    resource, _ = bookings(respond)
+    with pytest.raises(AnswerMismatch) as raised:
+        [b async for b in resource.list(take=10, concurrency=3)]
+    assert "currentPage is 3, page 2 was asked for" in raised.value.reason
+    await settle()
+    assert not other_tasks()
+
+
+# --- mistakes a listing explains -----------------------------------------------------------------
+
+
+async def test_a_sync_for_over_a_listing_says_to_use_async_for() -> None:
+    resource, requester = bookings(Listing(3))
+    with pytest.raises(TypeError) as raised:
+        for _booking in resource.list():  # type: ignore[attr-defined]
+            pass
+    assert str(raised.value) == (
+        "a listing is asynchronous: iterate it with 'async for' "
+        "('async for booking in cal.bookings.list(...)'), or 'await' it for one page"
+    )
+    assert requester.calls == []
+
+
+@pytest.mark.parametrize("name", ["items", "pagination", "has_next_page", "next_page", "skip"])
+async def test_a_forgotten_await_on_a_listing_says_to_await_it(name: str) -> None:
+    resource, requester = bookings(Listing(3))
+    with pytest.raises(AttributeError) as raised:
+        getattr(resource.list(), name)
+    assert str(raised.value) == (
+        f"'Pager' object has no attribute {name!r}: a listing must be awaited for a page "
+        f"('page = await cal.bookings.list(...)', then 'page.{name}'), "
+        "or iterated with 'async for'"
+    )
+    assert raised.value.name == name
+    assert requester.calls == []
+
+
+async def test_other_missing_attributes_of_a_listing_are_plain_attribute_errors() -> None:
+    resource, _ = bookings(Listing(3))
+    pager = resource.list()
+    with pytest.raises(AttributeError) as raised:
+        pager.uid  # type: ignore[attr-defined]  # noqa: B018
+    assert str(raised.value) == "'Pager' object has no attribute 'uid'"
+    assert not hasattr(pager, "__deepcopy__")  # copy and pickle probe like this
+    assert [b.uid async for b in pager] == [Listing(3).uid(i) for i in range(3)]
 
 
 # --- concurrent pages ----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from calbookings_async import (
     Booking,
     BookingStatus,
     CalBookings,
+    CalError,
     DecodeError,
     InvalidArgumentError,
     MarkAbsentAttendee,
@@ -66,9 +67,9 @@ async def test_decline_without_reason_sends_an_empty_object() -> None:
     seed = _seeds.load(_seeds.DECLINE)
     calls: list[dict[str, Any]] = []
     with aioresponses() as mocked:
-        mocked.post(f"{BASE}/v2/bookings/abc/decline", callback=recorder(seed, calls))
+        mocked.post(f"{BASE}/v2/bookings/booking_uid_123/decline", callback=recorder(seed, calls))
         async with CalBookings(api_key=KEY) as cal:
-            await cal.bookings.decline("abc")
+            await cal.bookings.decline("booking_uid_123")
     assert json.loads(calls[0]["data"]) == {}
 
 
@@ -109,9 +110,11 @@ async def test_mark_absent_sends_only_what_was_set(
     seed = _seeds.load(_seeds.MARK_ABSENT)
     calls: list[dict[str, Any]] = []
     with aioresponses() as mocked:
-        mocked.post(f"{BASE}/v2/bookings/u1/mark-absent", callback=recorder(seed, calls))
+        mocked.post(
+            f"{BASE}/v2/bookings/booking_uid_123/mark-absent", callback=recorder(seed, calls)
+        )
         async with CalBookings(api_key=KEY) as cal:
-            await cal.bookings.mark_absent("u1", **kwargs)
+            await cal.bookings.mark_absent("booking_uid_123", **kwargs)
     assert json.loads(calls[0]["data"]) == body
 
 
@@ -162,18 +165,18 @@ async def test_a_decode_error_names_the_response_it_came_from() -> None:
     broken["data"]["attendees"][0]["email"] = 5
     with aioresponses() as mocked:
         mocked.post(
-            f"{BASE}/v2/bookings/abc/decline",
+            f"{BASE}/v2/bookings/booking_uid_123/decline",
             payload=broken,
             headers={"X-Request-Id": "req-77"},
         )
         async with CalBookings(api_key=KEY) as cal:
             with pytest.raises(DecodeError) as caught:
-                await cal.bookings.decline("abc")
+                await cal.bookings.decline("booking_uid_123")
     error = caught.value
     assert error.path == "$.data.attendees[0].email"
     assert (error.method, error.url, error.status_code, error.request_id) == (
         "POST",
-        f"{BASE}/v2/bookings/abc/decline",
+        f"{BASE}/v2/bookings/booking_uid_123/decline",
         200,
         "req-77",
     )
@@ -186,10 +189,27 @@ async def test_every_call_sends_its_own_request_id() -> None:
     seed = _seeds.load(_seeds.DECLINE)
     calls: list[dict[str, Any]] = []
     with aioresponses() as mocked:
-        mocked.post(f"{BASE}/v2/bookings/abc/decline", callback=recorder(seed, calls), repeat=True)
+        mocked.post(
+            f"{BASE}/v2/bookings/booking_uid_123/decline",
+            callback=recorder(seed, calls),
+            repeat=True,
+        )
         async with CalBookings(api_key=KEY) as cal:
-            await cal.bookings.decline("abc")
-            await cal.bookings.decline("abc")
+            await cal.bookings.decline("booking_uid_123")
+            await cal.bookings.decline("booking_uid_123")
     ids = [call["headers"]["X-Request-Id"] for call in calls]
     assert len(set(ids)) == 2
     assert all(request_id.startswith("calbookings-") for request_id in ids)
+
+
+async def test_the_seed_answer_to_another_booking_is_refused_as_maybe_applied() -> None:
+    # The seed's answer is about booking_uid_123: read as the answer to a decline of "abc" it
+    # would report another booking's state, so it is refused, and the decline may have applied.
+    seed = _seeds.load(_seeds.DECLINE)
+    with aioresponses() as mocked:
+        mocked.post(f"{BASE}/v2/bookings/abc/decline", payload=copy.deepcopy(seed.response))
+        async with CalBookings(api_key=KEY) as cal:
+            with pytest.raises(CalError) as caught:
+                await cal.bookings.decline("abc")
+    assert caught.value.may_have_been_applied is True
+    assert "'booking_uid_123', not the 'abc' asked for" in str(caught.value)

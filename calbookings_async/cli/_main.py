@@ -572,7 +572,7 @@ def write_operation(args: argparse.Namespace, cal: CalBookings) -> Operation:
 def _bookings_of(result: Any) -> list[Booking]:
     if isinstance(result, list):
         return [item for item in result if isinstance(item, Booking)]
-    return [result] if isinstance(result, Booking) else []
+    return list(result.occurrences or (result,)) if isinstance(result, Booking) else []
 
 
 def _describe(error: BaseException) -> str:
