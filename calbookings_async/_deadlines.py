@@ -67,6 +67,13 @@ class DeadlineWatch:
             return task.uncancel() == 0
         return True  # pragma: no cover - Python 3.10 cannot tell the two apart
 
+    def close(self) -> None:
+        """Cancel the timer: a pending ``call_at`` holds this watch (and its client) alive."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        self._when = math.inf
+
     def _set(self, when: float) -> None:
         if self._handle is not None:
             self._handle.cancel()

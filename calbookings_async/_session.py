@@ -197,7 +197,8 @@ class Session:
         return self._transport.closed
 
     async def aclose(self) -> None:
-        """Close the transport."""
+        """Close the transport and stop the deadline timer (it would keep the session alive)."""
+        self._deadlines.close()
         await self._transport.aclose()
 
     # --- the call -----------------------------------------------------------------------------

@@ -194,12 +194,26 @@ async def test_a_percent_encoded_uid_is_compared_as_the_caller_wrote_it() -> Non
 async def test_through_the_client_a_mismatch_is_an_error_that_may_have_been_applied() -> None:
     async with CalBookings(api_key=API_KEY) as cal:
         with mock_api() as api:
-            api.data(booking_json("theirs"))
+            answer = booking_json("new")
+            answer["rescheduledFromUid"] = "theirs"
+            api.data(answer)
             with pytest.raises(CalError) as raised:
-                await cal.bookings.decline("mine")
+                await cal.bookings.reschedule("mine", start=datetime(2030, 1, 1, 10, tzinfo=timezone.utc))
     assert raised.value.may_have_been_applied is True
     assert "'theirs', not the 'mine' asked for" in str(raised.value)
-    assert len(api.sent) == 1  # a write whose answer was not its own is not sent again
+    assert len(api.sent) == 1  # an unsafe write whose answer was not its own is not sent again
+
+
+async def test_a_state_setting_write_answered_for_another_is_asked_again() -> None:
+    # Declining twice leaves the booking declined: the SDK asks again on a fresh connection
+    # and returns the answer that is its own.
+    async with CalBookings(api_key=API_KEY) as cal:
+        with mock_api() as api:
+            api.data(booking_json("theirs"))
+            api.data(booking_json("mine"))
+            booking = await cal.bookings.decline("mine")
+    assert booking.uid == "mine"
+    assert len(api.sent) == 2
 
 
 async def test_the_series_answer_is_a_booking_for_type_checkers_and_people() -> None:

@@ -487,3 +487,19 @@ async def test_an_error_naming_this_path_is_this_requests_answer() -> None:
     assert len(transport.requests) == 1
     assert caught.value.may_have_been_applied is False
     assert caught.value.answered_path == path
+
+
+async def test_a_closed_client_leaves_no_deadline_timer_behind() -> None:
+    # A pending timer would hold the client's deadline watch until the deadline, minutes on.
+    def watches() -> int:
+        gc.collect()
+        return sum(type(o).__name__ == "DeadlineWatch" for o in gc.get_objects())
+
+    before = watches()
+    transport = MockTransport(lambda request: json_response(200, seed_envelope()))
+    cal = CalBookings(api_key="cal_test_key", transport=transport, retry=RetryPolicy(deadline=600))
+    await cal.bookings.decline("booking_uid_123")
+    assert watches() == before + 1
+    await cal.aclose()
+    del cal
+    assert watches() == before
