@@ -8,12 +8,14 @@ them. The job then does what a service would: list every booking (paging), confi
 ones still to come, decline the pending ones whose time has passed, mark no-shows on some past
 ones and cancel a batch of upcoming ones, each through the bulk runner with a progress bar.
 
-The summary gives the operations, the wall time, the request rate the server accepted as a share
-of the budget, the retries (counted by a ``RetryPolicy(on_retry=...)`` hook), the 429 responses
-(counted by the emulator), the failures, and a check of the emulator's ledger: every write the
-job made was applied exactly once.
+The summary gives the operations, the wall time, the share of the budget the job used (the
+requests the server accepted against what the fixed windows it spanned allow), the retries
+(counted by a ``RetryPolicy(on_retry=...)`` hook), the 429 responses (counted by the emulator),
+how many requests the pacer held back and the longest hold, the failures, and a check of the
+emulator's ledger: every write the job made was applied exactly once.
 
-Needs no credentials, no network and nothing beyond the package's own dependencies.
+Needs no credentials, no network and nothing beyond the package's own dependencies. Imports
+the public package, the emulator (``testing``) and the command line's modules.
 """
 
 from __future__ import annotations
@@ -30,10 +32,17 @@ from typing import Any
 
 import attrs
 
-from .. import Booking, BookingStatus, CalBookings, MarkAbsentAttendee, RetryPolicy
+from .. import (
+    Booking,
+    BookingStatus,
+    CalBookings,
+    MarkAbsentAttendee,
+    RecurringBooking,
+    RetryPolicy,
+)
 from .._types import CALL_ATTEMPTS
-from ._main import EXIT_FAILED, EXIT_OK, Tally, _describe, make_client, pacing_supported
-from ._progress import ProgressBar
+from ._common import EXIT_FAILED, EXIT_OK, Tally, describe, make_client
+from ._progress import BulkProgress, PacerReport, pacer_report
 
 __all__ = ["run_demo"]
 
@@ -79,7 +88,9 @@ def _plan(bookings: Sequence[Booking], now: datetime) -> _Plan:
         if booking.status == BookingStatus.PENDING:
             # Confirming or declining one occurrence of a series does every pending one, so
             # each series is decided once.
-            series = getattr(booking, "recurring_booking_uid", None)
+            series = (
+                booking.recurring_booking_uid if isinstance(booking, RecurringBooking) else None
+            )
             if series is not None:
                 if series in series_seen:
                     continue
@@ -131,8 +142,11 @@ async def _phase(
     phase = _Phase(name, items=len(items))
     if not items:
         return phase
-    bar = None if quiet else ProgressBar(sys.stderr, f"{name:<11}")
-    async with cal.bulk(items, operation, concurrency=concurrency, on_progress=bar) as run:
+    shown = BulkProgress(f"{name:<11}", pacer=lambda: pacer_report(cal.pacer), visible=not quiet)
+    async with (
+        shown,
+        cal.bulk(items, operation, concurrency=concurrency, on_progress=shown) as run,
+    ):
         async for outcome in run:
             phase.attempts += outcome.attempts
             uid = outcome.item if isinstance(outcome.item, str) else outcome.item[0]
@@ -140,9 +154,7 @@ async def _phase(
                 phase.succeeded.append(uid)
             else:
                 phase.failed += 1
-                phase.errors.append(f"{name} {uid}: {_describe(outcome.error)}")
-    if bar is not None:
-        bar.close()
+                phase.errors.append(f"{name} {uid}: {describe(outcome.error)}")
     phase.elapsed = run.elapsed
     return phase
 
@@ -190,7 +202,7 @@ async def run_demo(args: argparse.Namespace) -> int:
     tally = Tally(clock=time.monotonic)
     # More attempts than the default: without pacing, a request may meet several blocks.
     retry = RetryPolicy(attempts=10, deadline=None, rate_limit_wait_max=65.0, on_retry=tally)
-    pacing = "off" if args.no_pacing or not pacing_supported() else "on"
+    pacing = "off" if args.no_pacing else "on"
     async with emulator:
         out.write(
             f"calbookings demo: {args.bookings:,} bookings seeded in {seeded_in:.1f} s into an "
@@ -241,9 +253,34 @@ async def run_demo(args: argparse.Namespace) -> int:
                 ),
             ]
             wall = time.monotonic() - started
-            pacer = getattr(cal, "pacer", None)
-            stats = getattr(pacer, "stats", None)
-    return _report(out, args, emulator, plan, phases, wall, tally, started, stats)
+            pacing_report = pacer_report(cal.pacer)
+    return _report(out, args, emulator, plan, phases, wall, tally, started, pacing_report)
+
+
+def _budget_lines(args: argparse.Namespace, accepted: int, wall: float) -> list[str]:
+    # The server counts in fixed windows of `window` seconds, `limit` requests each: the one
+    # honest measure is what the job got out of the windows it spanned.
+    windows = max(1, math.ceil(wall / args.window))
+    allowed = args.limit * windows
+    return [
+        f"  request rate      {accepted / allowed:.2f} of the budget ({accepted} requests "
+        f"accepted / {allowed} allowed)",
+        f"                    the server allows {args.limit} per {args.window:g} s window; the "
+        f"job spanned {windows} windows",
+    ]
+
+
+def _table(plan: _Plan, phases: Sequence[_Phase]) -> list[str]:
+    failed = sum(phase.failed for phase in phases)
+    items = sum(phase.items for phase in phases)
+    attempts = sum(phase.attempts for phase in phases) + plan.pages
+    rows = [
+        ("list (pages)", plan.pages, 0, plan.pages),
+        *((phase.name, phase.items, phase.failed, phase.attempts) for phase in phases),
+        ("total", items + plan.pages, failed, attempts),
+    ]
+    lines = [f"  {'operation':<14}{'items':>7}{'failed':>8}{'attempts':>10}"]
+    return lines + [f"  {name:<14}{n:>7}{f:>8}{a:>10}" for name, n, f, a in rows]
 
 
 def _report(
@@ -255,52 +292,34 @@ def _report(
     wall: float,
     tally: Tally,
     started: float,
-    stats: Any,
+    pacing: PacerReport | None,
 ) -> int:
     counts = emulator.status_counts
     served = sum(counts.values())
     throttled = counts.get(429, 0)
     faults = emulator.faults.count()
     accepted = served - throttled - faults  # what the rate limiter let through
-    budget = args.limit / args.window
     late_429 = sum(1 for moment in tally.throttled_at if moment - started > args.window)
     failed = sum(phase.failed for phase in phases)
-    items = sum(phase.items for phase in phases)
-    attempts = sum(phase.attempts for phase in phases) + plan.pages
-    rows = [
-        ("list (pages)", plan.pages, 0, plan.pages),
-        *((phase.name, phase.items, phase.failed, phase.attempts) for phase in phases),
-        ("total", items + plan.pages, failed, attempts),
-    ]
-    lines = [f"  {'operation':<14}{'items':>7}{'failed':>8}{'attempts':>10}"]
-    lines += [f"  {name:<14}{n:>7}{f:>8}{a:>10}" for name, n, f, a in rows]
     ok, ledger = _ledger_check(emulator, phases)
-    rate = accepted / wall if wall > 0 else 0.0
-    # The server counts in fixed windows: the job spanned this many, and could use L in each.
-    windows = max(1, math.ceil(wall / args.window))
-    allowed = args.limit * windows
-    lines += [
+    lines = [
+        *_table(plan, phases),
         "",
         f"  listed            {plan.listed:,} bookings",
         f"  wall time         {wall:.1f} s",
         f"  requests          {served} served: {accepted} within the limit, {throttled} answered "
         f"429, {faults} answered 503 by the proxy",
-        f"  request rate      {rate:.1f}/s within the limit = {rate / budget:.2f} of the "
-        f"budget ({budget:.1f}/s)",
-        f"                    ({accepted} requests over {windows} windows of {args.limit}: "
-        f"{accepted / allowed:.2f} of what they allow)",
+        *_budget_lines(args, accepted, wall),
         f"  retries           {tally.retries} ({tally.throttled} after a 429, "
         f"{tally.retries - tally.throttled} after a 503)",
         f"  429s received     {throttled} ({late_429} after the first window)",
     ]
-    if stats is not None:
+    if pacing is not None:
         lines.append(
-            f"  pacing            held {stats.held} requests, {stats.held_seconds:.1f} s in all"
+            f"  pacing            held {pacing.held} requests back; the longest hold "
+            f"{pacing.longest_hold:.1f} s"
         )
-    lines += [
-        f"  failures          {failed}",
-        f"  ledger            {ledger}",
-    ]
+    lines += [f"  failures          {failed}", f"  ledger            {ledger}"]
     errors = [error for phase in phases for error in phase.errors]
     lines += [f"    {error}" for error in errors[:10]]
     out.write("\n".join(lines) + "\n")
