@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from calbookings_async.cli import main
 from calbookings_async.cli._args import build_parser, fill_defaults, parse_when
 from calbookings_async.cli._common import Tally, make_client, option_name
 from calbookings_async.cli._dryrun import API_KEY_BUDGET, rate_limit_time
+from calbookings_async.cli._progress import PacerReport
 from calbookings_async.testing import CalEmulator, FaultKind
 
 API_KEY = "cal_test_cli_k3y_that_must_never_be_printed"
@@ -366,6 +368,11 @@ def test_ctrl_c_stops_the_run_and_writes_the_unfinished_uids(
     assert not set(left) & set(done)
     assert sorted(left + done) == sorted(uids)  # every uid is either done or written out
     assert "unfinished" in err
+    # The last progress line is the state when the run stopped: no ETA left over.
+    shown = [line for line in err.splitlines() if line.startswith("cancel  [")]
+    assert shown
+    assert f"{len(done)}/10" in shown[-1]
+    assert "eta" not in shown[-1]
 
 
 def test_dry_run_checks_every_item_and_sends_nothing(
@@ -644,3 +651,35 @@ def test_the_demo_runs_and_prints_its_summary(capsys: pytest.CaptureFixture[str]
         assert line in out, line
     assert "[####" in err
     assert BookingStatus.CANCELLED.value  # the demo's writes are checked by its own ledger line
+
+
+def test_the_demo_measures_the_budget_once_and_shows_the_pacers_holds(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from calbookings_async.cli import _demo
+
+    seen: list[object] = []
+
+    def report(pacer: object) -> PacerReport:
+        seen.append(pacer)
+        return PacerReport(
+            waiting=0, wait_reason=None, resumes_in=None, held=138, longest_hold=0.94
+        )
+
+    monkeypatch.setattr(_demo, "pacer_report", report)
+    code, out, err = run(capsys, "demo", "--bookings", "60", "--limit", "1000", "--seed", "4")
+    assert code == 0, out + err
+    assert seen  # asked of the client's pacer
+    budget = [line for line in out.splitlines() if "of the budget" in line]
+    assert len(budget) == 1  # one measure, not two that disagree
+    assert re.fullmatch(
+        r"  request rate      (\d\.\d\d) of the budget \((\d+) requests accepted / (\d+) allowed\)",
+        budget[0],
+    )
+    explained = out.splitlines()[out.splitlines().index(budget[0]) + 1]
+    assert re.fullmatch(
+        r"                    the server allows 1000 per 1 s window; the job spanned \d+ windows",
+        explained,
+    )
+    assert "  pacing            held 138 requests back; the longest hold 0.9 s\n" in out
+    assert "held_seconds" not in out
