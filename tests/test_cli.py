@@ -370,7 +370,7 @@ def test_ctrl_c_stops_the_run_and_writes_the_unfinished_uids(
     assert "unfinished" in err
     # The last progress line is the state when the run stopped: no ETA left over.
     shown = [line for line in err.splitlines() if line.startswith("cancel  [")]
-    assert shown
+    assert shown, err
     assert f"{len(done)}/10" in shown[-1]
     assert "eta" not in shown[-1]
 

@@ -235,3 +235,11 @@ async def test_a_terminal_gets_a_live_bar_with_the_wait(total: int | None) -> No
     assert f"{counts}  40.0/s  3s" in final
     assert "waiting" not in final
     assert "eta" not in final
+
+
+def test_a_known_total_shows_before_the_first_item_finishes() -> None:
+    clock = Clock()
+    shown = display(clock, tty=False, total=10)
+    clock.now = 3.0
+    shown.close()  # stopped before anything finished (Ctrl+C)
+    assert lines(shown) == ["cancel  [........................]  0/10   0%  0.0/s  3s"]

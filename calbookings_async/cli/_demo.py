@@ -142,7 +142,9 @@ async def _phase(
     phase = _Phase(name, items=len(items))
     if not items:
         return phase
-    shown = BulkProgress(f"{name:<11}", pacer=lambda: pacer_report(cal.pacer), visible=not quiet)
+    shown = BulkProgress(
+        f"{name:<11}", total=len(items), pacer=lambda: pacer_report(cal.pacer), visible=not quiet
+    )
     async with (
         shown,
         cal.bulk(items, operation, concurrency=concurrency, on_progress=shown) as run,

@@ -145,6 +145,7 @@ class BulkProgress:
 
     Args:
         label: What is running (``"cancel"``).
+        total: How many items the run has, when known before the first finishes.
         stream: Where to draw (default: standard error at the time of drawing).
         tty: Draw a live bar; defaults to whether ``stream`` is a terminal.
         pacer: Returns the pacer's state at each redraw (see :func:`pacer_report`).
@@ -162,6 +163,7 @@ class BulkProgress:
         self,
         label: str,
         *,
+        total: int | None = None,
         stream: IO[str] | None = None,
         tty: bool | None = None,
         pacer: Callable[[], PacerReport | None] | None = None,
@@ -181,7 +183,7 @@ class BulkProgress:
         self._interval = interval
         self._started = clock()
         self._rate = _Rate(self._started, RATE_WINDOW)
-        self._last = Progress(done=0, failed=0, total=None, rate=0.0, elapsed=0.0)
+        self._last = Progress(done=0, failed=0, total=total, rate=0.0, elapsed=0.0)
         self._next_line = self._started + interval
         self._timer: asyncio.Task[None] | None = None
         self._closed = False
@@ -197,7 +199,7 @@ class BulkProgress:
                 auto_refresh=False,
                 redirect_stdout=sys.stdout.isatty(),
             )
-            self._task = self._bar.add_task(label, total=None, line="")
+            self._task = self._bar.add_task(label, total=total, line="")
 
     @property
     def stream(self) -> IO[str]:

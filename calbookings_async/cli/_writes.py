@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import signal
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sized
 from datetime import datetime
 from typing import IO, Any
 
@@ -196,6 +196,7 @@ async def _run(
     )
     shown = BulkProgress(
         args.command,
+        total=len(items) if isinstance(items, Sized) else None,
         pacer=lambda: pacer_report(cal.pacer),
         visible=not counts.single and not args.quiet,
     )
