@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _emulator_thread import EmulatorThread
 
 from calbookings_async import BookingStatus, CalBookings, __version__
 from calbookings_async.cli import main
@@ -32,47 +33,11 @@ from calbookings_async.testing import CalEmulator, FaultKind
 API_KEY = "cal_test_cli_k3y_that_must_never_be_printed"
 
 
-class EmulatorThread:
-    """A seeded emulator serving from a thread, until stopped."""
-
-    def __init__(self, bookings: int = 150) -> None:
-        self.emulator = CalEmulator(seed=3, api_key=API_KEY, rate_limit=None)
-        self.summary = self.emulator.seed(bookings=bookings)
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=asyncio.run, args=(self._serve(),), daemon=True)
-
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        async with self.emulator:
-            self._ready.set()
-            await self._stop.wait()
-
-    def start(self) -> None:
-        self._thread.start()
-        assert self._ready.wait(10)
-
-    def stop(self) -> None:
-        assert self._loop is not None
-        assert self._stop is not None
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
-
-    @property
-    def url(self) -> str:
-        return self.emulator.base_url
-
-    def uids(self, kind: str) -> list[str]:
-        return list(self.summary.kinds[kind])
-
-
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorThread]:
     monkeypatch.setenv("CAL_API_KEY", API_KEY)
     monkeypatch.delenv("CAL_BASE_URL", raising=False)
-    server = EmulatorThread()
+    server = EmulatorThread(CalEmulator(seed=3, api_key=API_KEY, rate_limit=None), bookings=150)
     server.start()
     try:
         yield server
