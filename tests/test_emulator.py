@@ -26,6 +26,7 @@ from calbookings_async.testing import (
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
 MS_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 TAKEN = "User either already has booking at this time or is not available"
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
 class FakeClock:
@@ -185,8 +186,15 @@ async def test_the_app_works_with_aiohttps_test_client() -> None:
 async def test_create_returns_201_with_the_live_shape_and_records_it(
     emu: CalEmulator, world: World, http: aiohttp.ClientSession
 ) -> None:
-    payload = body(world.regular, at(1), metadata={"ref": "a"}, unknownField=1)
+    payload = body(world.regular, at(1), metadata={"ref": "a"})
     payload["attendee"]["phoneNumber"] = "+15550100200"
+    # The create pipe forbids unknown keys (API-NOTES §12): nothing is booked.
+    status, refused = await call(http, "POST", "/v2/bookings", json={**payload, "unknownField": 1})
+    assert status == 400
+    assert error_of(refused)["message"] == (
+        "unknownField property is wrong,property unknownField should not exist"
+    )
+    assert len(emu.ledger) == 0
     data = await create(http, payload)
     assert data["status"] == "accepted"
     assert (data["start"], data["end"], data["duration"]) == (
@@ -205,10 +213,10 @@ async def test_create_returns_201_with_the_live_shape_and_records_it(
     assert "unknownField" not in data
     assert emu.get_booking(data["uid"]) == data
     (entry,) = emu.ledger.entries
-    assert (entry.operation, entry.uids, entry.body["unknownField"]) == (
+    assert (entry.operation, entry.uids, entry.body["metadata"]) == (
         "create",
         (data["uid"],),
-        1,
+        {"ref": "a"},
     )
 
 
@@ -736,7 +744,8 @@ async def test_auxiliary_outputs(
             f"/v2/bookings/{past}/recordings",
             headers={"cal-api-version": API_VERSION},
         )
-        assert (status, error_of(data)["code"]) == (403, "ForbiddenException")
+        # Recordings need credentials and the organizer's or an admin's rights (API-NOTES §13).
+        assert (status, error_of(data)["code"]) == (401, "UnauthorizedException")
 
 
 # -- listings ------------------------------------------------------------------------------------
@@ -1022,7 +1031,13 @@ async def test_unknown_routes_and_request_ids(http: aiohttp.ClientSession) -> No
         assert response.headers["X-Request-Id"]
     async with http.delete("/v2/bookings/abc", headers={"X-Request-Id": "req-42"}) as response:
         assert response.status == 404
-        assert response.headers["X-Request-Id"] == "req-42"
+        # The server's own uuid per request, never the client's (API-NOTES §7).
+        own_id = response.headers["X-Request-Id"]
+        assert UUID_RE.match(own_id)
+        assert own_id != "req-42"
+    async with http.delete("/v2/bookings/abc", headers={"X-Request-Id": "req-42"}) as response:
+        assert UUID_RE.match(response.headers["X-Request-Id"])
+        assert response.headers["X-Request-Id"] != own_id
     async with http.get("/v2/bookings/abc%20def") as response:
         data = await response.json()
         assert error_of(data)["message"] == "Booking with uid=abc def was not found in the database"

@@ -1,19 +1,26 @@
 """The emulator's throttler: Cal.com's fixed windows, blocks, named limits and headers (§8).
 
-The semantics are stepped through with an injectable clock; one test runs against real time with
-a tiny window to prove the wiring with ``time.monotonic``.
+The semantics are stepped through with an injectable clock (a fake callable, or the public
+``ManualClock``); no test waits on real time, and one checks that the default clock is the real one.
 """
 
 from __future__ import annotations
 
-import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 
-from calbookings_async.testing import API_VERSION, CalEmulator, RateLimit, Throttler
+from calbookings_async.testing import (
+    API_VERSION,
+    SYSTEM_CLOCK,
+    CalEmulator,
+    ManualClock,
+    RateLimit,
+    Throttler,
+)
 
 BODY_429 = {
     "code": "ThrottlerException",
@@ -242,11 +249,20 @@ async def test_default_limits_are_cal_coms() -> None:
             assert response.headers["X-RateLimit-Limit-Booking_guests_add"] == "5"
 
 
-async def test_real_time_window() -> None:
-    emu = CalEmulator(rate_limit=RateLimit(limit=5, ttl=0.3, block=0.3))
+async def test_windows_and_blocks_follow_the_manual_clock() -> None:
+    clock = ManualClock()
+    emu = CalEmulator(clock=clock, rate_limit=RateLimit(limit=5, ttl=0.3, block=0.3))
     async with emu, aiohttp.ClientSession(emu.base_url, headers=emu.headers()) as http:
         statuses = [(await get(http))[0] for _ in range(6)]
         assert statuses == [200] * 5 + [429]
-        await asyncio.sleep(0.35)
+        clock.advance(0.35)
         status, headers, _ = await get(http)
         assert (status, headers["X-RateLimit-Remaining-Default"]) == (200, "4")
+
+
+def test_the_default_clock_is_the_real_one() -> None:
+    assert SYSTEM_CLOCK.monotonic is time.monotonic
+    assert SYSTEM_CLOCK.time is time.time
+    emu = CalEmulator()
+    assert emu.clock is time.monotonic
+    assert emu.wall_clock is time.time

@@ -47,7 +47,7 @@ def _emulator(argv: Sequence[str]) -> int:
     from ..testing import main as emulator_main
 
     try:
-        return emulator_main(list(argv))
+        return emulator_main(list(argv), prog="calbookings emulator")
     except SystemExit as exit_:  # --help, or a usage error its parser already reported
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
 

@@ -18,7 +18,9 @@ import orjson
 __all__ = ["UNSAFE_OPERATIONS", "Ledger", "LedgerEntry"]
 
 #: Operations whose repetition changes state again (a retried create books twice).
-UNSAFE_OPERATIONS = frozenset({"create", "legacy_create", "reschedule", "add_guests", "reassign"})
+UNSAFE_OPERATIONS = frozenset(
+    {"create", "legacy_create", "reschedule", "add_guests", "reassign", "add_attendee"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +31,8 @@ class LedgerEntry:
         seq: 1-based sequence number, in application order.
         operation: ``create``, ``reschedule``, ``cancel``, ``mark_absent``, ``reassign``,
             ``reassign_to_user``, ``confirm``, ``decline``, ``update_location``, ``add_guests``,
-            ``legacy_create`` or ``legacy_cancel``.
+            ``add_attendee``, ``remove_attendee``, ``request_reschedule``, ``report_booking``,
+            ``block_booking``, ``legacy_create`` or ``legacy_cancel``.
         uids: Uids of the bookings the change touched (for a reschedule: old uid, then new).
         body: The request body as the server received it (``None`` for body-less operations).
         result: The JSON states of the touched bookings right after the change.
@@ -123,6 +126,7 @@ class Ledger:
         - create: attendee email (or phone), start and metadata (the client's idempotency marker);
         - reschedule: the uid being rescheduled;
         - add-guests: the booking uid and the set of guest emails;
+        - add attendee: the booking uid and the attendee's email;
         - automatic reassign: the booking uid.
 
         Returns:
@@ -153,4 +157,6 @@ def _identity(entry: LedgerEntry) -> tuple[Any, ...] | None:
         guests = body.get("guests") or []
         emails = tuple(sorted(str(g.get("email")) for g in guests if isinstance(g, dict)))
         return ("add_guests", entry.uids[0] if entry.uids else None, emails)
+    if entry.operation == "add_attendee":
+        return ("add_attendee", entry.uids[0] if entry.uids else None, body.get("email"))
     return ("reassign", entry.uids[0] if entry.uids else None)

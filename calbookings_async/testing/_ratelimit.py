@@ -16,11 +16,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "ATTENDEES_ADD_LIMIT",
+    "ATTENDEES_REMOVE_LIMIT",
     "DEFAULT_ACCESS_TOKEN_LIMIT",
     "DEFAULT_ANONYMOUS_LIMIT",
     "DEFAULT_API_KEY_LIMIT",
     "DEFAULT_OAUTH_CLIENT_LIMIT",
     "GUESTS_ADD_LIMIT",
+    "LOCATION_UPDATE_LIMIT",
+    "NAMED_LIMITS",
     "RateLimit",
     "Throttler",
 ]
@@ -54,8 +58,24 @@ DEFAULT_API_KEY_LIMIT = RateLimit(limit=120)
 DEFAULT_ACCESS_TOKEN_LIMIT = RateLimit(limit=500)
 DEFAULT_OAUTH_CLIENT_LIMIT = RateLimit(limit=500)
 DEFAULT_ANONYMOUS_LIMIT = RateLimit(limit=120)
-#: The per-endpoint limit of ``POST /v2/bookings/{bookingUid}/guests`` in newer upstream.
+#: The per-endpoint limit of ``POST /v2/bookings/{bookingUid}/guests`` (API-NOTES §8, §13).
 GUESTS_ADD_LIMIT = RateLimit(limit=5, name="booking_guests_add")
+#: The per-endpoint limit of ``PATCH /v2/bookings/{bookingUid}/location``.
+LOCATION_UPDATE_LIMIT = RateLimit(limit=5, name="booking_location_update")
+#: The per-endpoint limit of ``POST /v2/bookings/{bookingUid}/attendees``.
+ATTENDEES_ADD_LIMIT = RateLimit(limit=5, name="booking_attendees_add")
+#: The per-endpoint limit of ``DELETE /v2/bookings/{bookingUid}/attendees/{attendeeId}``.
+ATTENDEES_REMOVE_LIMIT = RateLimit(limit=5, name="booking_attendees_remove")
+#: Every named per-endpoint limit, by name: 5 requests per 60 s, then a 60 s block.
+NAMED_LIMITS: dict[str, RateLimit] = {
+    limit.name: limit
+    for limit in (
+        GUESTS_ADD_LIMIT,
+        LOCATION_UPDATE_LIMIT,
+        ATTENDEES_ADD_LIMIT,
+        ATTENDEES_REMOVE_LIMIT,
+    )
+}
 
 
 class _Window:

@@ -82,6 +82,8 @@ class EventType:
         lengths: The selectable durations when the event type offers several, else empty.
         location: The stored location string of bookings made without an explicit location.
         requires_auth: ``bookingRequiresAuthentication``: anonymous creates are refused.
+        requires_email_verification: ``requiresBookerEmailVerification``: a create needs the
+            ``emailVerificationCode`` sent to the attendee's email.
     """
 
     id: int
@@ -100,11 +102,17 @@ class EventType:
     location: str | None = "integrations:daily"
     requires_auth: bool = False
     rr_cursor: int = 0
+    requires_email_verification: bool = False
 
 
 @dataclass(slots=True, eq=False)
 class Attendee:
-    """A booking attendee; seated bookings give each attendee a seat (``seat_uid``)."""
+    """A booking attendee; seated bookings give each attendee a seat (``seat_uid``).
+
+    ``id`` is the ``Attendee`` table's autoincrement id (0 until the store inserts the row);
+    ``created`` is when the seat was taken (epoch ms), sent as a seated attendee's ``createdAt``.
+    A seat's ``seat_metadata`` holds the create's ``metadata`` on a seated event type.
+    """
 
     name: str
     email: str
@@ -115,6 +123,8 @@ class Attendee:
     seat_uid: str | None = None
     seat_responses: dict[str, Any] | None = None
     seat_metadata: dict[str, Any] | None = None
+    id: int = 0
+    created: int | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -155,4 +165,5 @@ class Booking:
     rating: int | None = None
     ical_uid: str | None = None
     reassign_reason: str | None = None
+    routing: dict[str, Any] | None = None
     cache: dict[str, Any] | None = None

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from ._records import Attendee, Booking, EventType, Recurrence, Team, User
-from ._state import Store
+from ._rules import Rules
+from ._store import Store
 from ._wire import new_seat_uid
 
 __all__ = ["SeedSummary", "seed_store"]
@@ -109,6 +111,13 @@ _NOTES = (
     "Integration questions about the API.",
 )
 
+#: Kinds made of one booking of a personal event type: kind -> (event type slug, status).
+_SIMPLE = {
+    "pending": ("consultation", "PENDING"),
+    "cancelled": ("intro-call", "CANCELLED"),
+    "rejected": ("consultation", "REJECTED"),
+}
+
 # (kind, weight, bookings per group)
 _KINDS: tuple[tuple[str, int, int], ...] = (
     ("regular", 40, 1),
@@ -147,6 +156,7 @@ class SeedSummary:
 class _Seeder:
     def __init__(self, store: Store, rng: random.Random, anchor: int, oddities: bool) -> None:
         self.store = store
+        self.title = Rules(store).title
         self.rng = rng
         self.anchor = anchor
         self.oddities = oddities
@@ -158,6 +168,9 @@ class _Seeder:
         self.slot_span = 1
         self.spans: dict[int, int] = {}
         self.attendee_counter = 0
+        self.team_hosts: list[int] = []
+        self.demo: EventType
+        self.webinar: EventType
 
     def user(self, index: int, org_id: int) -> User:
         first = _FIRST[index % len(_FIRST)]
@@ -271,15 +284,7 @@ class _Seeder:
         first = people[0]
         minutes = length or (event_type.length if event_type is not None else 30)
         created = min(start - rng.randrange(_HOUR, 30 * _DAY), self.anchor - rng.randrange(_HOUR))
-        notes = _NOTES[rng.randrange(len(_NOTES))] if rng.random() < 0.7 else None
-        responses: dict[str, object] = {"name": first.name, "email": first.email}
-        if notes is not None:
-            responses["notes"] = notes
-        if first.phone is not None:
-            responses["attendeePhoneNumber"] = first.phone
-        metadata: dict[str, object] = {}
-        if rng.random() < 0.3:
-            metadata = {"source": "seed", "crmId": f"crm-{rng.randrange(10**6):06d}"}
+        notes, responses, metadata = self._fields(first)
         past = start + minutes * 60_000 <= self.anchor
         seated = event_type is not None and event_type.seats is not None
         if seated:
@@ -290,7 +295,7 @@ class _Seeder:
         booking = Booking(
             id=store.new_booking_id(),
             uid=uid,
-            title=store._title(event_type, host, first.name),
+            title=self.title(event_type, host, first.name),
             description=notes,
             user_id=host,
             event_type_id=event_type.id if event_type is not None else None,
@@ -311,18 +316,163 @@ class _Seeder:
             else None,
             ical_uid=f"{uid}@Cal.com",
         )
-        if past:
-            for person in people:
-                person.no_show = rng.random() < 0.05
-        if status == "CANCELLED":
-            booking.cancellation_reason = "Schedule conflict" if rng.random() < 0.7 else None
-            booking.cancelled_by = first.email
-        if status == "REJECTED":
-            booking.rejection_reason = "Host unavailable"
+        self._outcome(booking, past)
         store.insert_booking(booking)
         self.uids.append(uid)
         self.kinds.setdefault(kind, []).append(uid)
         return booking
+
+    def _fields(self, first: Attendee) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
+        """``(notes, responses, metadata)`` of a seeded booking."""
+        rng = self.rng
+        notes = _NOTES[rng.randrange(len(_NOTES))] if rng.random() < 0.7 else None
+        responses: dict[str, Any] = {"name": first.name, "email": first.email}
+        if notes is not None:
+            responses["notes"] = notes
+        if first.phone is not None:
+            responses["attendeePhoneNumber"] = first.phone
+        metadata: dict[str, Any] = {}
+        if rng.random() < 0.3:
+            metadata = {"source": "seed", "crmId": f"crm-{rng.randrange(10**6):06d}"}
+        return notes, responses, metadata
+
+    def _outcome(self, booking: Booking, past: bool) -> None:
+        """Absences of a past booking, and the reasons of a cancelled or rejected one."""
+        rng = self.rng
+        if past:
+            for person in booking.attendees:
+                person.no_show = rng.random() < 0.05
+        if booking.status == "CANCELLED":
+            booking.cancellation_reason = "Schedule conflict" if rng.random() < 0.7 else None
+            booking.cancelled_by = booking.attendees[0].email
+        if booking.status == "REJECTED":
+            booking.rejection_reason = "Host unavailable"
+
+    # -- the kinds of booking -------------------------------------------------------------------
+
+    def team_types(self, team_id: int) -> None:
+        """The sales team's round-robin demo and its recurring seated webinar."""
+        self.demo = self.event_type(
+            slug="sales-demo",
+            title="Sales demo",
+            length=30,
+            team_id=team_id,
+            scheduling_type="ROUND_ROBIN",
+            host_ids=list(self.team_hosts),
+        )
+        self.webinar = self.event_type(
+            slug="webinar-series",
+            title="Webinar series",
+            length=45,
+            team_id=team_id,
+            scheduling_type="ROUND_ROBIN",
+            host_ids=list(self.team_hosts),
+            seats=10,
+            recurrence=Recurrence("weekly", 1, 3),
+        )
+
+    def make(self, kind: str, host: User, turn: int, now: int) -> None:
+        """Create the bookings of one group of a kind, hosted by ``host`` (or the team)."""
+        types = self.personal[host.id]
+        if kind in _SIMPLE:
+            slug, status = _SIMPLE[kind]
+            self.booking(kind, types[slug], host.id, self.slot(host.id), status=status)
+            return
+        organizer = self.team_hosts[turn % len(self.team_hosts)]
+        getattr(self, f"_{kind}")(kind, host, types, organizer, turn, now)
+
+    def _regular(
+        self, kind: str, host: User, types: dict[str, EventType], _o: int, _t: int, _n: int
+    ) -> None:
+        et = types["intro-call"] if self.rng.random() < 0.7 else types["flex-meeting"]
+        length = self.rng.choice(et.lengths) if et.lengths else None
+        self.booking(kind, et, host.id, self.slot(host.id), length=length)
+
+    def _recurring(
+        self, kind: str, host: User, types: dict[str, EventType], _o: int, _t: int, _n: int
+    ) -> None:
+        first = self.slot(host.id, 4, 24 * 7)
+        series = new_seat_uid(self.rng)
+        person = self.attendee()
+        for i in range(4):
+            status = "CANCELLED" if i == 3 and self.rng.random() < 0.2 else "ACCEPTED"
+            self.booking(
+                kind,
+                types["weekly-sync"],
+                host.id,
+                first + i * _WEEK,
+                status=status,
+                attendees=[_copy(person)],
+                series=series,
+            )
+
+    def _seated(
+        self, kind: str, host: User, types: dict[str, EventType], _o: int, _t: int, _n: int
+    ) -> None:
+        people = [self.attendee() for _ in range(self.rng.randrange(1, 6))]
+        self.booking(kind, types["workshop"], host.id, self.slot(host.id), attendees=people)
+
+    def _recurring_seated(
+        self, kind: str, _h: User, _ty: dict[str, EventType], organizer: int, _t: int, _n: int
+    ) -> None:
+        first = self.slot(organizer, 3, 24 * 7)
+        series = new_seat_uid(self.rng)
+        for i in range(3):
+            people = [self.attendee() for _ in range(self.rng.randrange(1, 4))]
+            start = first + i * _WEEK
+            self.booking(kind, self.webinar, organizer, start, attendees=people, series=series)
+
+    def _round_robin(
+        self, kind: str, _h: User, _ty: dict[str, EventType], organizer: int, _t: int, _n: int
+    ) -> None:
+        self.booking(kind, self.demo, organizer, self.slot(organizer))
+
+    def _rescheduled(
+        self, kind: str, host: User, types: dict[str, EventType], _o: int, _t: int, _n: int
+    ) -> None:
+        et = types["intro-call"]
+        old = self.booking(kind, et, host.id, self.slot(host.id), status="CANCELLED")
+        old.cancelled_by = None
+        old.cancellation_reason = None
+        person = old.attendees[0]
+        new = self.booking(kind, et, host.id, self.slot(host.id), attendees=[_copy(person)])
+        new.from_reschedule = old.uid
+        new.rescheduled_by = person.email
+        new.responses["rescheduledReason"] = "Conflict with another meeting"
+        new.ical_uid = old.ical_uid
+        old.rescheduled = True
+        old.rescheduled_to = new.uid
+        old.rescheduled_by = person.email
+
+    def _instant(
+        self, kind: str, _h: User, _ty: dict[str, EventType], organizer: int, turn: int, now: int
+    ) -> None:
+        start = now - now % _HOUR + _HOUR * (1 + turn % 48)
+        while not self.store.is_free(organizer, start, start + 30 * 60_000):
+            start += 7 * _DAY
+        self.used.setdefault(organizer, set()).add((start - self.anchor) // _HOUR)
+        self.booking(kind, self.demo, organizer, start, status="AWAITING_HOST")
+
+    def _oddity(
+        self, kind: str, host: User, types: dict[str, EventType], _o: int, _t: int, _n: int
+    ) -> None:
+        variant = self.rng.randrange(4)
+        booking = self.booking(
+            kind,
+            None if variant == 0 else types["intro-call"],
+            self.store.next_user_id + 10_000 if variant == 1 else host.id,
+            self.slot(host.id),
+        )
+        if variant == 2:
+            booking.description = None
+            booking.location = None
+        if variant == 3:
+            booking.updated = None
+            booking.attendees[0].locale = None
+
+
+def _copy(person: Attendee) -> Attendee:
+    return Attendee(person.name, person.email, person.time_zone, person.locale, person.phone)
 
 
 def seed_store(
@@ -356,130 +506,22 @@ def seed_store(
     for host in hosts:
         event_type_ids.extend(e.id for e in seeder.personal_types(host).values())
     sales = store.add_team(Team(id=store.next_team_id, slug="sales", name="Sales", org_id=org_id))
-    team_hosts = [h.id for h in hosts[: max(2, min(6, len(hosts)))]]
-    demo = seeder.event_type(
-        slug="sales-demo",
-        title="Sales demo",
-        length=30,
-        team_id=sales.id,
-        scheduling_type="ROUND_ROBIN",
-        host_ids=list(team_hosts),
-    )
-    webinar = seeder.event_type(
-        slug="webinar-series",
-        title="Webinar series",
-        length=45,
-        team_id=sales.id,
-        scheduling_type="ROUND_ROBIN",
-        host_ids=list(team_hosts),
-        seats=10,
-        recurrence=Recurrence("weekly", 1, 3),
-    )
-    event_type_ids.extend((demo.id, webinar.id))
-
+    seeder.team_hosts = [h.id for h in hosts[: max(2, min(6, len(hosts)))]]
+    seeder.team_types(sales.id)
+    event_type_ids.extend((seeder.demo.id, seeder.webinar.id))
     per_host = max(8, -(-bookings * 3 // (2 * n_users)))
     seeder.slot_span = per_host
     seeder.slot_base = -(per_host // 2)
-    weights = [w for k, w, _ in _KINDS if seeder.oddities or k != "oddity"]
     kinds = [k for k in _KINDS if seeder.oddities or k[0] != "oddity"]
-    made = 0
+    weights = [w for _, w, _ in kinds]
     turn = 0
-    while made < bookings:
+    while len(seeder.uids) < bookings:
         kind, _, size = rng.choices(kinds, weights)[0]
-        if size > bookings - made:
-            kind, size = "regular", 1
+        if size > bookings - len(seeder.uids):
+            kind = "regular"
         host = hosts[turn % n_users]
         turn += 1
-        types = seeder.personal[host.id]
-        if kind == "regular":
-            et = types["intro-call"] if rng.random() < 0.7 else types["flex-meeting"]
-            length = rng.choice(et.lengths) if et.lengths else None
-            seeder.booking(kind, et, host.id, seeder.slot(host.id), length=length)
-        elif kind == "pending":
-            start = seeder.slot(host.id)
-            seeder.booking(kind, types["consultation"], host.id, start, status="PENDING")
-        elif kind == "cancelled":
-            seeder.booking(
-                kind, types["intro-call"], host.id, seeder.slot(host.id), status="CANCELLED"
-            )
-        elif kind == "rejected":
-            start = seeder.slot(host.id)
-            seeder.booking(kind, types["consultation"], host.id, start, status="REJECTED")
-        elif kind == "recurring":
-            et = types["weekly-sync"]
-            first = seeder.slot(host.id, 4, 24 * 7)
-            series = new_seat_uid(rng)
-            person = seeder.attendee()
-            for i in range(4):
-                status = "CANCELLED" if i == 3 and rng.random() < 0.2 else "ACCEPTED"
-                copy = Attendee(
-                    person.name, person.email, person.time_zone, person.locale, person.phone
-                )
-                seeder.booking(
-                    kind,
-                    et,
-                    host.id,
-                    first + i * _WEEK,
-                    status=status,
-                    attendees=[copy],
-                    series=series,
-                )
-        elif kind == "seated":
-            et = types["workshop"]
-            people = [seeder.attendee() for _ in range(rng.randrange(1, 6))]
-            seeder.booking(kind, et, host.id, seeder.slot(host.id), attendees=people)
-        elif kind == "recurring_seated":
-            organizer = team_hosts[turn % len(team_hosts)]
-            first = seeder.slot(organizer, 3, 24 * 7)
-            series = new_seat_uid(rng)
-            for i in range(3):
-                people = [seeder.attendee() for _ in range(rng.randrange(1, 4))]
-                seeder.booking(
-                    kind, webinar, organizer, first + i * _WEEK, attendees=people, series=series
-                )
-        elif kind == "round_robin":
-            organizer = team_hosts[turn % len(team_hosts)]
-            seeder.booking(kind, demo, organizer, seeder.slot(organizer))
-        elif kind == "rescheduled":
-            et = types["intro-call"]
-            old = seeder.booking(kind, et, host.id, seeder.slot(host.id), status="CANCELLED")
-            old.cancelled_by = None
-            old.cancellation_reason = None
-            person = old.attendees[0]
-            copy = Attendee(
-                person.name, person.email, person.time_zone, person.locale, person.phone
-            )
-            new = seeder.booking(kind, et, host.id, seeder.slot(host.id), attendees=[copy])
-            new.from_reschedule = old.uid
-            new.rescheduled_by = person.email
-            new.responses["rescheduledReason"] = "Conflict with another meeting"
-            new.ical_uid = old.ical_uid
-            old.rescheduled = True
-            old.rescheduled_to = new.uid
-            old.rescheduled_by = person.email
-        elif kind == "instant":
-            organizer = team_hosts[turn % len(team_hosts)]
-            start = anchor - anchor % _HOUR + _HOUR * (1 + turn % 48)
-            while not store.is_free(organizer, start, start + 30 * 60_000):
-                start += 7 * _DAY
-            seeder.used.setdefault(organizer, set()).add((start - seeder.anchor) // _HOUR)
-            seeder.booking(kind, demo, organizer, start, status="AWAITING_HOST")
-        else:
-            variant = rng.randrange(4)
-            et = types["intro-call"]
-            booking = seeder.booking(
-                kind,
-                None if variant == 0 else et,
-                store.next_user_id + 10_000 if variant == 1 else host.id,
-                seeder.slot(host.id),
-            )
-            if variant == 2:
-                booking.description = None
-                booking.location = None
-            if variant == 3:
-                booking.updated = None
-                booking.attendees[0].locale = None
-        made = len(seeder.uids)
+        seeder.make(kind, host, turn, anchor)
     return SeedSummary(
         user_ids=tuple(h.id for h in hosts),
         team_ids=(sales.id,),

@@ -4,8 +4,10 @@ The live server runs class-validator with ``whitelist: true``: unknown propertie
 silently (nested ones too), optional properties sent as ``null`` count as absent, and any
 constraint failure becomes a 400 ``BadRequestException`` whose ``details`` is
 ``{"errors": [ValidationError, ...]}`` (``target``, ``value``, ``property``, ``children``,
-``constraints``; API-NOTES §7). Each ``clean_*`` function validates one input class and returns
-the whitelisted body, or raises that 400. Query strings of the listings are validated here too.
+``constraints``; API-NOTES §7). The create, reschedule and cancel bodies go through their own
+pipes, which also forbid unknown top-level keys (API-NOTES §12). Each ``clean_*`` function
+validates one input class and returns the whitelisted body, or raises that 400. Query strings of
+the listings and of the email-verification check are validated here too.
 Stdlib only; nothing from the rest of ``calbookings_async``.
 """
 
@@ -24,16 +26,27 @@ __all__ = [
     "LANGUAGES",
     "LIST_STATUSES",
     "REFERENCE_TYPES",
+    "REPORT_REASONS",
+    "REPORT_TYPES",
+    "clean_add_attendee",
     "clean_add_guests",
+    "clean_block",
     "clean_cancel",
     "clean_create",
     "clean_decline",
     "clean_legacy_create",
     "clean_mark_absent",
     "clean_reassign",
+    "clean_report",
+    "clean_request_reschedule",
     "clean_reschedule",
+    "clean_send_code",
     "clean_update_location",
+    "clean_verify_code",
+    "forbid_unknown",
+    "parse_check_query",
     "parse_list_query",
+    "parse_reference_type",
 ]
 
 LANGUAGES = [
@@ -147,7 +160,12 @@ _CREATE_FIELDS = (
     "instant",
     "recurrenceCount",
     "rrHostSubsetIds",
+    "allowConflicts",
+    "allowBookingOutOfBounds",
+    "skipBookingLimits",
 )
+#: Booleans the create and reschedule inputs accept (hosts only; API-NOTES §13).
+_HOST_FLAGS = ("allowConflicts", "allowBookingOutOfBounds", "skipBookingLimits")
 _LOCATION_FIELDS: dict[str, tuple[str, ...]] = {
     "address": (),
     "attendeeAddress": ("address",),
@@ -165,7 +183,11 @@ _UPDATE_LOCATION_FIELDS: dict[str, tuple[str, ...]] = {
     "attendeePhone": ("phone",),
     "link": ("link",),
     "phone": ("phone",),
+    "integration": ("integration",),
 }
+#: ``reason`` of an organization booking report, and the report and block types.
+REPORT_REASONS = ("SPAM", "UNWANTED", "DONT_KNOW_PERSON", "OTHER")
+REPORT_TYPES = ("EMAIL", "DOMAIN")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -345,6 +367,21 @@ def _metadata(errors: _Errors, body: dict[str, Any]) -> None:
         )
 
 
+def forbid_unknown(body: Mapping[str, Any], fields: tuple[str, ...]) -> None:
+    """The create, reschedule and cancel pipes' ``forbidNonWhitelisted`` (API-NOTES §12).
+
+    Raises:
+        ApiError: 400 whose message joins ``"<key> property is wrong,property <key> should not
+            exist"`` for every unknown top-level key.
+    """
+    unknown = [k for k in body if k not in fields]
+    if unknown:
+        raise ApiError(
+            400,
+            ", ".join(f"{k} property is wrong,property {k} should not exist" for k in unknown),
+        )
+
+
 def clean_create(body: Any) -> dict[str, Any]:
     """Validate a ``POST /v2/bookings`` body (any of the three create input classes).
 
@@ -352,13 +389,50 @@ def clean_create(body: Any) -> dict[str, Any]:
         The whitelisted body, with ``null`` optional properties dropped.
 
     Raises:
-        ApiError: the ValidationPipe 400, or 400 when no event type identification is given.
+        ApiError: 400 for an unknown key (the create pipe forbids them), the ValidationPipe 400,
+            or 400 when no event type identification is given.
     """
     if not isinstance(body, dict):
         body = {}
-    clean = {k: v for k, v in _whitelist(body, _CREATE_FIELDS).items() if v is not None}
+    forbid_unknown(body, _CREATE_FIELDS)
+    clean = {k: v for k, v in body.items() if v is not None}
     errors = _Errors(clean)
     _start(errors, clean)
+    _create_attendee(errors, clean)
+    if "bookingFieldsResponses" in clean and not isinstance(clean["bookingFieldsResponses"], dict):
+        errors.add(
+            "bookingFieldsResponses", {"isObject": "bookingFieldsResponses must be an object"}
+        )
+    if "eventTypeId" in clean and not _is_int(clean["eventTypeId"]):
+        errors.add("eventTypeId", {"isInt": "eventTypeId must be an integer number"})
+    for prop in ("eventTypeSlug", "username", "teamSlug", "organizationSlug"):
+        _optional_string(errors, clean, prop)
+    _guest_emails(errors, clean)
+    if "meetingUrl" in clean and (
+        not isinstance(clean["meetingUrl"], str) or not _URL.match(clean["meetingUrl"])
+    ):
+        errors.add("meetingUrl", {"isUrl": "meetingUrl must be a URL address"})
+    _location(errors, clean, _LOCATION_FIELDS, update=False)
+    _metadata(errors, clean)
+    for prop in ("lengthInMinutes", "recurrenceCount"):
+        _positive_int(errors, clean, prop)
+    _routing(errors, clean)
+    _optional_string(errors, clean, "emailVerificationCode")
+    for prop in ("instant", *_HOST_FLAGS):
+        _optional_bool(errors, clean, prop)
+    errors.raise_if_any()
+    has_id = "eventTypeId" in clean
+    has_slug = "eventTypeSlug" in clean and ("username" in clean or "teamSlug" in clean)
+    if not has_id and not has_slug:
+        raise ApiError(
+            400,
+            "Either eventTypeId or eventTypeSlug + username or eventTypeSlug + teamSlug must be "
+            "provided",
+        )
+    return clean
+
+
+def _create_attendee(errors: _Errors, clean: dict[str, Any]) -> None:
     attendee = clean.get("attendee")
     if attendee is None:
         errors.add("attendee", {"isDefined": "attendee should not be null or undefined"})
@@ -376,42 +450,38 @@ def clean_create(body: Any) -> dict[str, Any]:
         clean["attendee"] = person
         if children:
             errors.nested("attendee", children)
-    if "bookingFieldsResponses" in clean and not isinstance(clean["bookingFieldsResponses"], dict):
+
+
+def _guest_emails(errors: _Errors, clean: dict[str, Any]) -> None:
+    if "guests" not in clean:
+        return
+    guests = clean["guests"]
+    if not isinstance(guests, list):
         errors.add(
-            "bookingFieldsResponses", {"isObject": "bookingFieldsResponses must be an object"}
+            "guests",
+            {
+                "isString": "each value in guests must be a string",
+                "isArray": "guests must be an array",
+            },
         )
-    if "eventTypeId" in clean and not _is_int(clean["eventTypeId"]):
-        errors.add("eventTypeId", {"isInt": "eventTypeId must be an integer number"})
-    for prop in ("eventTypeSlug", "username", "teamSlug", "organizationSlug"):
-        _optional_string(errors, clean, prop)
-    if "guests" in clean:
-        guests = clean["guests"]
-        if not isinstance(guests, list):
-            errors.add(
-                "guests",
-                {
-                    "isString": "each value in guests must be a string",
-                    "isArray": "guests must be an array",
-                },
-            )
-        elif not all(isinstance(g, str) for g in guests):
-            errors.add("guests", {"isString": "each value in guests must be a string"})
-    if "meetingUrl" in clean and (
-        not isinstance(clean["meetingUrl"], str) or not _URL.match(clean["meetingUrl"])
-    ):
-        errors.add("meetingUrl", {"isUrl": "meetingUrl must be a URL address"})
-    _location(errors, clean, _LOCATION_FIELDS, update=False)
-    _metadata(errors, clean)
-    for prop in ("lengthInMinutes", "recurrenceCount"):
-        if prop in clean:
-            value = clean[prop]
-            constraints = {}
-            if not _is_number(value) or value < 1:
-                constraints["min"] = f"{prop} must not be less than 1"
-            if not _is_int(value):
-                constraints["isInt"] = f"{prop} must be an integer number"
-            if constraints:
-                errors.add(prop, constraints)
+    elif not all(isinstance(g, str) for g in guests):
+        errors.add("guests", {"isString": "each value in guests must be a string"})
+
+
+def _positive_int(errors: _Errors, clean: dict[str, Any], prop: str) -> None:
+    if prop not in clean:
+        return
+    value = clean[prop]
+    constraints = {}
+    if not _is_number(value) or value < 1:
+        constraints["min"] = f"{prop} must not be less than 1"
+    if not _is_int(value):
+        constraints["isInt"] = f"{prop} must be an integer number"
+    if constraints:
+        errors.add(prop, constraints)
+
+
+def _routing(errors: _Errors, clean: dict[str, Any]) -> None:
     routing = clean.get("routing")
     if routing is not None and (
         not isinstance(routing, dict)
@@ -427,18 +497,6 @@ def clean_create(body: Any) -> dict[str, Any]:
                 )
             },
         )
-    _optional_string(errors, clean, "emailVerificationCode")
-    _optional_bool(errors, clean, "instant")
-    errors.raise_if_any()
-    has_id = "eventTypeId" in clean
-    has_slug = "eventTypeSlug" in clean and ("username" in clean or "teamSlug" in clean)
-    if not has_id and not has_slug:
-        raise ApiError(
-            400,
-            "Either eventTypeId or eventTypeSlug + username or eventTypeSlug + teamSlug must be "
-            "provided",
-        )
-    return clean
 
 
 def clean_reschedule(body: Any) -> dict[str, Any]:
@@ -447,17 +505,20 @@ def clean_reschedule(body: Any) -> dict[str, Any]:
         body = {}
     seated = "seatUid" in body
     fields = (
-        ("start", "rescheduledBy", "seatUid", "emailVerificationCode")
+        ("start", "rescheduledBy", "seatUid", "emailVerificationCode", *_HOST_FLAGS)
         if seated
-        else ("start", "rescheduledBy", "reschedulingReason", "emailVerificationCode")
+        else ("start", "rescheduledBy", "reschedulingReason", "emailVerificationCode", *_HOST_FLAGS)
     )
-    clean = {k: v for k, v in _whitelist(body, fields).items() if v is not None or k == "seatUid"}
+    forbid_unknown(body, fields)
+    clean = {k: v for k, v in body.items() if v is not None or k == "seatUid"}
     errors = _Errors(clean)
     _start(errors, clean)
     if seated and not isinstance(clean.get("seatUid"), str):
         errors.add("seatUid", {"isString": "seatUid must be a string"})
     for prop in ("rescheduledBy", "reschedulingReason", "emailVerificationCode"):
         _optional_string(errors, clean, prop)
+    for prop in _HOST_FLAGS:
+        _optional_bool(errors, clean, prop)
     errors.raise_if_any()
     return clean
 
@@ -472,7 +533,8 @@ def clean_cancel(body: Any) -> dict[str, Any]:
         if seated
         else ("cancellationReason", "cancelSubsequentBookings")
     )
-    clean = {k: v for k, v in _whitelist(body, fields).items() if v is not None or k == "seatUid"}
+    forbid_unknown(body, fields)
+    clean = {k: v for k, v in body.items() if v is not None or k == "seatUid"}
     errors = _Errors(clean)
     if seated and not isinstance(clean.get("seatUid"), str):
         errors.add("seatUid", {"isString": "seatUid must be a string"})
@@ -588,7 +650,7 @@ def clean_add_guests(body: Any) -> dict[str, Any]:
 
 
 def clean_update_location(body: Any) -> dict[str, Any]:
-    """Validate a location update body (one of the six ``Update*Location`` objects)."""
+    """Validate a location update body (one of the seven ``Update*Location`` objects)."""
     if not isinstance(body, dict):
         body = {}
     clean = _whitelist(body, ("location",))
@@ -652,49 +714,12 @@ def parse_list_query(
     target = {k: v for k, v in query.items() if k in allowed}
     errors = _Errors(target)
     out: dict[str, Any] = {}
-    take, skip = 100, 0
-    if "take" in target:
-        raw = target["take"]
-        if not _INT.match(raw.strip()):
-            errors.add(
-                "take",
-                {
-                    "max": "take must not be greater than 250",
-                    "min": "take must not be less than 1",
-                    "isNumber": "take must be a number conforming to the specified constraints",
-                },
-            )
-        else:
-            take = int(raw)
-            if take > 250:
-                errors.add("take", {"max": "take must not be greater than 250"})
-            elif take < 1:
-                errors.add("take", {"min": "take must not be less than 1"})
-    if "skip" in target:
-        raw = target["skip"]
-        if not _INT.match(raw.strip()):
-            errors.add(
-                "skip",
-                {
-                    "min": "skip must not be less than 0",
-                    "isNumber": "skip must be a number conforming to the specified constraints",
-                },
-            )
-        else:
-            skip = int(raw)
-            if skip < 0:
-                errors.add("skip", {"min": "skip must not be less than 0"})
+    take = _page_number(errors, target, "take", 100, low=1, high=250)
+    skip = _page_number(errors, target, "skip", 0, low=0, high=None)
     if "status" in target:
         statuses = tuple(s.strip() for s in target["status"].split(",") if s.strip())
         if not all(s in LIST_STATUSES for s in statuses):
-            errors.add(
-                "status",
-                {
-                    "isEnum": (
-                        "status must be one of the following values: " + ", ".join(LIST_STATUSES)
-                    )
-                },
-            )
+            errors.add("status", {"isEnum": _enum_message("status", LIST_STATUSES)})
         out["status"] = statuses
     for prop in ("attendeeEmail", "attendeeName", "bookingUid"):
         if prop in target:
@@ -704,6 +729,68 @@ def parse_list_query(
                 value = re.sub(r"\s+", "+", value)
             if value:
                 out[prop] = value
+    _query_ids(errors, target, out)
+    for prop in _DATE_PARAMS:
+        if prop in target:
+            parsed = parse_iso8601(target[prop])
+            if parsed is None:
+                errors.add(prop, {"isIso8601": f"{prop} must be a valid ISO 8601 date string"})
+            else:
+                out[prop] = parsed[0]
+    for prop in ("sortStart", "sortEnd", "sortCreated", "sortUpdatedAt"):
+        if prop in target:
+            if target[prop] not in ("asc", "desc"):
+                errors.add(prop, {"isEnum": _enum_message(prop, ("asc", "desc"))})
+            else:
+                out[prop] = target[prop]
+    errors.raise_if_any()
+    return out, take, skip
+
+
+_DATE_PARAMS = (
+    "afterStart",
+    "beforeEnd",
+    "afterCreatedAt",
+    "beforeCreatedAt",
+    "afterUpdatedAt",
+    "beforeUpdatedAt",
+)
+
+
+def _enum_message(prop: str, values: tuple[str, ...]) -> str:
+    return f"{prop} must be one of the following values: " + ", ".join(values)
+
+
+def _page_number(
+    errors: _Errors,
+    target: Mapping[str, str],
+    prop: str,
+    default: int,
+    *,
+    low: int,
+    high: int | None,
+) -> int:
+    """``take`` or ``skip``: an integer within its bounds, or ``default`` when absent."""
+    if prop not in target:
+        return default
+    raw = target[prop]
+    too_low = f"{prop} must not be less than {low}"
+    too_high = f"{prop} must not be greater than {high}"
+    if not _INT.match(raw.strip()):
+        constraints = {"max": too_high} if high is not None else {}
+        constraints["min"] = too_low
+        constraints["isNumber"] = f"{prop} must be a number conforming to the specified constraints"
+        errors.add(prop, constraints)
+        return default
+    value = int(raw)
+    if high is not None and value > high:
+        errors.add(prop, {"max": too_high})
+    elif value < low:
+        errors.add(prop, {"min": too_low})
+    return value
+
+
+def _query_ids(errors: _Errors, target: Mapping[str, str], out: dict[str, Any]) -> None:
     for prop in ("eventTypeIds", "teamsIds", "userIds"):
         if prop in target and target[prop].strip():
             ids = _split_ints(target[prop])
@@ -725,30 +812,6 @@ def parse_list_query(
                 errors.add(prop, {"isInt": f"{prop} must be an integer number"})
             else:
                 out[prop] = int(target[prop])
-    for prop in (
-        "afterStart",
-        "beforeEnd",
-        "afterCreatedAt",
-        "beforeCreatedAt",
-        "afterUpdatedAt",
-        "beforeUpdatedAt",
-    ):
-        if prop in target:
-            parsed = parse_iso8601(target[prop])
-            if parsed is None:
-                errors.add(prop, {"isIso8601": f"{prop} must be a valid ISO 8601 date string"})
-            else:
-                out[prop] = parsed[0]
-    for prop in ("sortStart", "sortEnd", "sortCreated", "sortUpdatedAt"):
-        if prop in target:
-            if target[prop] not in ("asc", "desc"):
-                errors.add(
-                    prop, {"isEnum": f"{prop} must be one of the following values: asc, desc"}
-                )
-            else:
-                out[prop] = target[prop]
-    errors.raise_if_any()
-    return out, take, skip
 
 
 def parse_reference_type(query: Mapping[str, str]) -> str | None:
@@ -768,3 +831,127 @@ def parse_reference_type(query: Mapping[str, str]) -> str | None:
 
 #: A callable that validates a request body and returns it whitelisted.
 Cleaner = Callable[[Any], dict[str, Any]]
+
+
+def clean_add_attendee(body: Any) -> dict[str, Any]:
+    """Validate an add-attendee body: ``email``, ``name``, ``timeZone`` (and optional fields).
+
+    Raises:
+        ApiError: The ValidationPipe 400 for a missing or bad field.
+    """
+    if not isinstance(body, dict):
+        body = {}
+    person, children = _person(
+        body, ("email", "name", "timeZone", "phoneNumber", "language"), email_required=True
+    )
+    errors = _Errors(person)
+    errors.items.extend(children)
+    if not isinstance(person.get("name"), str) and not any(
+        c["property"] == "name" for c in children
+    ):
+        errors.add("name", {"isString": "name must be a string"})
+    if "timeZone" not in person:
+        errors.add("timeZone", {"isTimeZone": "timeZone must be a valid IANA time-zone"})
+    errors.raise_if_any()
+    return person
+
+
+def clean_request_reschedule(body: Any) -> dict[str, Any]:
+    """Validate a request-reschedule body (optional ``rescheduleReason``)."""
+    if not isinstance(body, dict):
+        body = {}
+    clean = {k: v for k, v in _whitelist(body, ("rescheduleReason",)).items() if v is not None}
+    errors = _Errors(clean)
+    _optional_string(errors, clean, "rescheduleReason")
+    errors.raise_if_any()
+    return clean
+
+
+def clean_send_code(body: Any) -> dict[str, Any]:
+    """Validate a send-verification-code body (``email``; ``username``, ``language``, ...)."""
+    if not isinstance(body, dict):
+        body = {}
+    fields = ("email", "username", "language", "isVerifyingEmail")
+    clean = {k: v for k, v in _whitelist(body, fields).items() if v is not None}
+    errors = _Errors(clean)
+    _required_email(errors, clean)
+    _optional_string(errors, clean, "username")
+    _optional_string(errors, clean, "language")
+    _optional_bool(errors, clean, "isVerifyingEmail")
+    errors.raise_if_any()
+    return clean
+
+
+def clean_verify_code(body: Any) -> dict[str, Any]:
+    """Validate a verify-code body: ``email`` and ``code``, both non-empty strings."""
+    if not isinstance(body, dict):
+        body = {}
+    clean = _whitelist(body, ("email", "code"))
+    errors = _Errors(clean)
+    _required_email(errors, clean)
+    if not isinstance(clean.get("code"), str) or not clean["code"]:
+        errors.add(
+            "code", {"isNotEmpty": "code should not be empty", "isString": _must_be_string("code")}
+        )
+    errors.raise_if_any()
+    return clean
+
+
+def parse_check_query(query: Mapping[str, str]) -> tuple[str, str | None]:
+    """Validate the query of the email-verification check: ``email`` and ``userSessionEmail``."""
+    target = {k: v for k, v in query.items() if k in ("email", "userSessionEmail")}
+    errors = _Errors(target)
+    _required_email(errors, target)
+    session = target.get("userSessionEmail")
+    if session is not None and not _EMAIL.match(session):
+        errors.add("userSessionEmail", {"isEmail": "userSessionEmail must be an email"})
+    errors.raise_if_any()
+    return target["email"], session
+
+
+def clean_report(body: Any) -> dict[str, Any]:
+    """Validate an organization booking report: ``bookingUid``, ``reason``, ``reportType``."""
+    clean, errors = _org_booking_body(body, ("bookingUid", "reason", "reportType"))
+    _enum(errors, clean, "reason", REPORT_REASONS)
+    _enum(errors, clean, "reportType", REPORT_TYPES)
+    errors.raise_if_any()
+    return clean
+
+
+def clean_block(body: Any) -> dict[str, Any]:
+    """Validate an organization booking block: ``bookingUid`` and ``blockType``."""
+    clean, errors = _org_booking_body(body, ("bookingUid", "blockType"))
+    _enum(errors, clean, "blockType", REPORT_TYPES)
+    errors.raise_if_any()
+    return clean
+
+
+def _must_be_string(prop: str) -> str:
+    return f"{prop} must be a string"
+
+
+def _required_email(errors: _Errors, clean: dict[str, Any]) -> None:
+    email = clean.get("email")
+    if not isinstance(email, str) or not _EMAIL.match(email):
+        errors.add("email", {"isEmail": "email must be an email"})
+
+
+def _enum(errors: _Errors, clean: dict[str, Any], prop: str, values: tuple[str, ...]) -> None:
+    if clean.get(prop) not in values:
+        errors.add(prop, {"isEnum": _enum_message(prop, values)})
+
+
+def _org_booking_body(body: Any, fields: tuple[str, ...]) -> tuple[dict[str, Any], _Errors]:
+    if not isinstance(body, dict):
+        body = {}
+    clean = _whitelist(body, fields)
+    errors = _Errors(clean)
+    if not isinstance(clean.get("bookingUid"), str) or not clean["bookingUid"]:
+        errors.add(
+            "bookingUid",
+            {
+                "isNotEmpty": "bookingUid should not be empty",
+                "isString": _must_be_string("bookingUid"),
+            },
+        )
+    return clean, errors
