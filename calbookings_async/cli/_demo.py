@@ -185,17 +185,45 @@ def _ledger_check(emulator: Any, phases: Sequence[_Phase]) -> tuple[bool, str]:
     return True, f"{writes} writes, each applied exactly once; none lost: OK"
 
 
+async def _phases(cal: CalBookings, plan: _Plan, concurrency: int, quiet: bool) -> list[_Phase]:
+    bookings = cal.bookings
+
+    def absent(pair: tuple[str, str]) -> Awaitable[Booking]:
+        return bookings.mark_absent(
+            pair[0], attendees=[MarkAbsentAttendee(email=pair[1], absent=True)]
+        )
+
+    work: list[tuple[str, Sequence[Any], Callable[[Any], Awaitable[Any]]]] = [
+        ("confirm", plan.confirm, bookings.confirm),
+        ("decline", plan.decline, lambda uid: bookings.decline(uid, reason="The time has passed")),
+        ("mark-absent", plan.absent, absent),
+        ("cancel", plan.cancel, lambda uid: bookings.cancel(uid, reason="Event cancelled")),
+    ]
+    return [
+        await _phase(name, cal, items, operation, concurrency, quiet)
+        for name, items, operation in work
+    ]
+
+
+def _heading(args: argparse.Namespace, emulator: Any, seeded_in: float) -> str:
+    window = args.window
+    pacing = "off" if args.no_pacing else "on"
+    return (
+        f"calbookings demo: {args.bookings:,} bookings seeded in {seeded_in:.1f} s into an "
+        f"emulator at {emulator.base_url}\n"
+        f"rate limit: {args.limit} requests per {window:g} s, blocked {window:g} s when "
+        f"passed (a budget of {args.limit / window:.1f} requests/s); {args.fault_rate:.0%} of "
+        f"requests answered 503 by a proxy; pacing {pacing}; concurrency {args.concurrency}\n\n"
+    )
+
+
 async def run_demo(args: argparse.Namespace) -> int:
     """Run the demo job and print its summary; 0 when nothing failed and the ledger is clean."""
     from ..testing import CalEmulator, FaultKind, RateLimit
 
     out = sys.stdout
-    quiet = args.quiet
-    window = args.window
-    budget = args.limit / window
-    emulator = CalEmulator(
-        rate_limit=RateLimit(limit=args.limit, ttl=window, block=window), seed=args.seed
-    )
+    limit = RateLimit(limit=args.limit, ttl=args.window, block=args.window)
+    emulator = CalEmulator(rate_limit=limit, seed=args.seed)
     seeding = time.perf_counter()
     emulator.seed(bookings=args.bookings)
     seeded_in = time.perf_counter() - seeding
@@ -204,59 +232,17 @@ async def run_demo(args: argparse.Namespace) -> int:
     tally = Tally(clock=time.monotonic)
     # More attempts than the default: without pacing, a request may meet several blocks.
     retry = RetryPolicy(attempts=10, deadline=None, rate_limit_wait_max=65.0, on_retry=tally)
-    pacing = "off" if args.no_pacing else "on"
     async with emulator:
-        out.write(
-            f"calbookings demo: {args.bookings:,} bookings seeded in {seeded_in:.1f} s into an "
-            f"emulator at {emulator.base_url}\n"
-            f"rate limit: {args.limit} requests per {window:g} s, blocked {window:g} s when "
-            f"passed (a budget of {budget:.1f} requests/s); {args.fault_rate:.0%} of requests "
-            f"answered 503 by a proxy; pacing {pacing}; concurrency {args.concurrency}\n\n"
-        )
+        out.write(_heading(args, emulator, seeded_in))
         out.flush()
-        async with make_client(
-            args,
-            tally,
-            retry=retry,
-            api_key=emulator.api_key,
-            base_url=emulator.base_url,
-        ) as cal:
+        credentials = {"api_key": emulator.api_key, "base_url": emulator.base_url}
+        async with make_client(args, tally, retry=retry, **credentials) as cal:
             started = time.monotonic()
-            plan = await _list_everything(cal, datetime.now(timezone.utc), quiet)
-            bookings = cal.bookings
-            concurrency = args.concurrency
-            phases = [
-                await _phase("confirm", cal, plan.confirm, bookings.confirm, concurrency, quiet),
-                await _phase(
-                    "decline",
-                    cal,
-                    plan.decline,
-                    lambda uid: bookings.decline(uid, reason="The time has passed"),
-                    concurrency,
-                    quiet,
-                ),
-                await _phase(
-                    "mark-absent",
-                    cal,
-                    plan.absent,
-                    lambda pair: bookings.mark_absent(
-                        pair[0], attendees=[MarkAbsentAttendee(email=pair[1], absent=True)]
-                    ),
-                    concurrency,
-                    quiet,
-                ),
-                await _phase(
-                    "cancel",
-                    cal,
-                    plan.cancel,
-                    lambda uid: bookings.cancel(uid, reason="Event cancelled"),
-                    concurrency,
-                    quiet,
-                ),
-            ]
+            plan = await _list_everything(cal, datetime.now(timezone.utc), args.quiet)
+            phases = await _phases(cal, plan, args.concurrency, args.quiet)
             wall = time.monotonic() - started
-            pacing_report = pacer_report(cal.pacer)
-    return _report(out, args, emulator, plan, phases, wall, tally, started, pacing_report)
+            pacing = pacer_report(cal.pacer)
+    return _report(out, args, emulator, plan, phases, wall, tally, started, pacing)
 
 
 def _budget_lines(args: argparse.Namespace, accepted: int, wall: float) -> list[str]:
