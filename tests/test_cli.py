@@ -9,66 +9,35 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import signal
 import subprocess
 import sys
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _emulator_thread import EmulatorThread
 
-from calbookings_async import BookingStatus, CalBookings, Progress
+from calbookings_async import BookingStatus, CalBookings, __version__
 from calbookings_async.cli import main
-from calbookings_async.cli._main import Tally, build_parser, make_client, parse_when
-from calbookings_async.cli._progress import ProgressBar
+from calbookings_async.cli._args import build_parser, fill_defaults, parse_when
+from calbookings_async.cli._common import Tally, make_client, option_name
+from calbookings_async.cli._dryrun import API_KEY_BUDGET, rate_limit_time
+from calbookings_async.cli._progress import PacerReport
 from calbookings_async.testing import CalEmulator, FaultKind
 
 API_KEY = "cal_test_cli_k3y_that_must_never_be_printed"
-
-
-class EmulatorThread:
-    """A seeded emulator serving from a thread, until stopped."""
-
-    def __init__(self, bookings: int = 150) -> None:
-        self.emulator = CalEmulator(seed=3, api_key=API_KEY, rate_limit=None)
-        self.summary = self.emulator.seed(bookings=bookings)
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=asyncio.run, args=(self._serve(),), daemon=True)
-
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        async with self.emulator:
-            self._ready.set()
-            await self._stop.wait()
-
-    def start(self) -> None:
-        self._thread.start()
-        assert self._ready.wait(10)
-
-    def stop(self) -> None:
-        assert self._loop is not None
-        assert self._stop is not None
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
-
-    @property
-    def url(self) -> str:
-        return self.emulator.base_url
-
-    def uids(self, kind: str) -> list[str]:
-        return list(self.summary.kinds[kind])
 
 
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorThread]:
     monkeypatch.setenv("CAL_API_KEY", API_KEY)
     monkeypatch.delenv("CAL_BASE_URL", raising=False)
-    server = EmulatorThread()
+    server = EmulatorThread(CalEmulator(seed=3, api_key=API_KEY, rate_limit=None), bookings=150)
     server.start()
     try:
         yield server
@@ -284,6 +253,10 @@ def test_mark_absent_and_reschedule(
     code, _, err = run(capsys, "mark-absent", past, "--base-url", served.url)
     assert code == 2
     assert "say who" in err
+    assert err == (
+        "calbookings: error: mark-absent: say who: --host-absent, --host-present, "
+        "--attendee-absent EMAIL or --attendee-present EMAIL\n"
+    )
 
     movable = [
         uid
@@ -314,6 +287,15 @@ def test_a_reschedule_line_without_a_start_fails_that_item_only(
     code, _, err = run(capsys, "reschedule", uid, "--base-url", served.url)
     assert code == 1
     assert "start" in err
+    assert err == (
+        f"calbookings: reschedule {uid}: START: missing: give --start, or a start after the uid\n"
+    )
+    code, _, err = run(capsys, "reschedule", f"{uid} someday", "--base-url", served.url)
+    assert code == 1
+    assert err == (
+        f"calbookings: reschedule {uid} someday: START: expected an ISO 8601 date or time "
+        "(2025-03-07 or 2025-03-07T10:00:00Z), got 'someday'\n"
+    )
 
 
 def test_ctrl_c_stops_the_run_and_writes_the_unfinished_uids(
@@ -351,6 +333,97 @@ def test_ctrl_c_stops_the_run_and_writes_the_unfinished_uids(
     assert not set(left) & set(done)
     assert sorted(left + done) == sorted(uids)  # every uid is either done or written out
     assert "unfinished" in err
+    # The last progress line is the state when the run stopped: no ETA left over.
+    shown = [line for line in err.splitlines() if line.startswith("cancel  [")]
+    assert shown, err
+    assert f"{len(done)}/10" in shown[-1]
+    assert "eta" not in shown[-1]
+
+
+def test_dry_run_checks_every_item_and_sends_nothing(
+    served: EmulatorThread,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CAL_API_KEY")  # a dry run needs no key
+    source = tmp_path / "uids.txt"
+    source.write_text("".join(f"uid-{n:03d}\n" for n in range(130)))
+    code, out, err = run(
+        capsys,
+        "cancel",
+        "--from-file",
+        str(source),
+        "--reason",
+        "Office closed",
+        "--dry-run",
+        "--base-url",
+        served.url,
+    )
+    assert code == 0
+    rows = jsonl(out)
+    assert len(rows) == 130
+    assert rows[0] == {
+        "item": "uid-000",
+        "method": "POST",
+        "url": f"{served.url}/v2/bookings/uid-000/cancel",
+        "body": {"cancellationReason": "Office closed"},
+    }
+    assert err == (
+        "cancel: dry run: 130 request(s) would be sent; nothing was sent\n"
+        "  at 120 requests per 60 s for an API key, the rate limit would make them take about "
+        "1m00s (2 windows)\n"
+    )
+    assert sum(served.emulator.status_counts.values()) == 0
+    assert len(list(served.emulator.ledger)) == 0
+
+
+def test_dry_run_reports_invalid_lines(
+    served: EmulatorThread, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    source = tmp_path / "moves.txt"
+    source.write_text("a-uid 2031-05-05T09:00:00Z\nb-uid next-week\nc-uid\n")
+    failed = tmp_path / "failed.txt"
+    code, out, err = run(
+        capsys,
+        "reschedule",
+        "--from-file",
+        str(source),
+        "--format",
+        "table",
+        "--dry-run",
+        "--failed-out",
+        str(failed),
+        "--base-url",
+        served.url,
+    )
+    assert code == 1
+    assert out == (
+        f'POST {served.url}/v2/bookings/a-uid/reschedule {{"start":"2031-05-05T09:00:00.000Z"}}\n'
+    )
+    assert err == (
+        "calbookings: reschedule b-uid next-week: START: expected an ISO 8601 date or time "
+        "(2025-03-07 or 2025-03-07T10:00:00Z), got 'next-week'\n"
+        "calbookings: reschedule c-uid: START: missing: give --start, or a start after the uid\n"
+        "reschedule: dry run: 1 request(s) would be sent; nothing was sent; 2 item(s) invalid\n"
+        "  within one window of the rate limit (120 requests per 60 s for an API key): no wait\n"
+    )
+    assert failed.read_text() == "b-uid next-week\nc-uid\n"
+    code, out, err = run(capsys, "confirm", "x", "--dry-run", "--format", "none", "-q")
+    assert (code, out, err) == (0, "", "")
+    assert sum(served.emulator.status_counts.values()) == 0
+
+
+def test_rate_limit_time_counts_route_throttles_apart() -> None:
+    from calbookings_async._operations import op
+
+    guests, cancel = op("bookings.add_guests"), op("bookings.cancel")
+    assert rate_limit_time(Counter()) == (0.0, API_KEY_BUDGET, 0)
+    assert rate_limit_time(Counter({cancel: 120})) == (0.0, API_KEY_BUDGET, 120)
+    assert rate_limit_time(Counter({cancel: 241})) == (120.0, API_KEY_BUDGET, 241)
+    # Add-guests has its own throttle (5 per 60 s) in place of the default limit.
+    waited, limit, counted = rate_limit_time(Counter({cancel: 100, guests: 11}))
+    assert (waited, limit.name, counted) == (120.0, "booking_guests_add", 11)
 
 
 # --- usage and configuration ----------------------------------------------------------------------
@@ -376,27 +449,120 @@ def test_credentials_come_only_from_the_environment(
     code, _, err = run(capsys, "list", "--base-url", "http://127.0.0.1:9")
     assert code == 2
     assert "CAL_API_KEY" in err
+    assert err == NO_KEY_MESSAGE
+    monkeypatch.setenv("CAL_API_KEY", "  ")
+    assert run(capsys, "cancel", "x", "--base-url", "http://127.0.0.1:9")[2] == NO_KEY_MESSAGE
     monkeypatch.setenv("CAL_API_KEY", "not-a-cal-key-" + API_KEY)
     code, _, err = run(capsys, "get", "x", "--base-url", "http://127.0.0.1:9")
     assert code == 2
-    assert "api_key" in err
+    # The variable the shell user sets is named, never the library's keyword (api_key).
+    assert err == "calbookings: error: CAL_API_KEY: a Cal.com API key starts with 'cal_'\n"
     assert main(["list", "--api-key", API_KEY]) == 2  # no such option
     capsys.readouterr()
+
+
+NO_KEY_MESSAGE = (
+    "calbookings: error: no API key: set CAL_API_KEY to your Cal.com API key "
+    "(export CAL_API_KEY=cal_live_...); calbookings never takes the key as an option, so it "
+    "stays out of shell history\n"
+)
+
+
+def test_messages_name_options_and_environment_variables(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CAL_API_KEY", API_KEY)
+    code, _, err = run(capsys, "list", "--base-url", "http://example.com")
+    assert code == 2
+    assert err == (
+        "calbookings: error: --base-url (or CAL_BASE_URL): plain http is refused (credentials "
+        "would cross the network unencrypted); use https, or http only on a loopback host such "
+        "as 127.0.0.1\n"
+    )
+    monkeypatch.setenv("CAL_BASE_URL", "https://api.cal.com/v2")
+    code, _, err = run(capsys, "list")
+    assert code == 2
+    assert err == (
+        "calbookings: error: --base-url (or CAL_BASE_URL): leave out the /v2 (every path already "
+        "starts with it): use https://api.cal.com\n"
+    )
+    monkeypatch.delenv("CAL_BASE_URL")
+    code, _, err = run(capsys, "list", "--take", "251", "--base-url", "http://127.0.0.1:9")
+    assert code == 2
+    assert err == "calbookings: error: --take: must be between 1 and 250, got 251\n"
+
+
+def test_option_names_for_library_arguments() -> None:
+    assert option_name("api_key") == "CAL_API_KEY"
+    assert option_name("booking_uid") == "UID"
+    assert option_name("after_created_at") == "--after-created"
+    assert option_name("attendees[0].email") == "--attendee-absent/--attendee-present"
+    assert option_name("reason") == "--reason"
+    assert option_name("rescheduled_by") == "--rescheduled-by"
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"calbookings {__version__}\n"
+
+
+def test_an_empty_listing_says_so_on_standard_error(
+    served: EmulatorThread, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for extra in ([], ["--all"]):
+        code, out, err = run(
+            capsys,
+            "list",
+            "--attendee-email",
+            "nobody@example.net",
+            *extra,
+            "--base-url",
+            served.url,
+        )
+        assert code == 0
+        assert out == ""
+        assert err == "calbookings: list: no bookings match\n"
+    code, out, err = run(
+        capsys, "list", "-q", "--attendee-email", "nobody@example.net", "--base-url", served.url
+    )
+    assert (code, out, err) == (0, "", "")
+
+
+def test_verbose_logs_retries_and_very_verbose_every_response(
+    served: EmulatorThread, capsys: pytest.CaptureFixture[str]
+) -> None:
+    uids = served.uids("regular")[40:43]
+    served.emulator.faults.inject(
+        FaultKind.HTTP_503, route="POST /v2/bookings/{bookingUid}/cancel", times=1
+    )
+    code, _, err = run(capsys, "cancel", *uids, "-v", "--format", "none", "--base-url", served.url)
+    assert code == 0, err
+    retries = [line for line in err.splitlines() if line.startswith("calbookings: INFO ")]
+    assert len(retries) == 1
+    assert "retrying in" in retries[0]
+    assert "calbookings: DEBUG " not in err
+
+    code, _, err = run(capsys, "cancel", "-vv", *uids[:2], "--base-url", served.url)
+    debug = [line for line in err.splitlines() if line.startswith("calbookings: DEBUG ")]
+    assert len(debug) == 2  # one line per response
+    assert all(" -> 400 " in line for line in debug)  # already cancelled
+
+    code, _, err = run(capsys, "cancel", *uids[:2], "--base-url", served.url)
+    assert "calbookings: INFO" not in err
+    assert "calbookings: DEBUG" not in err
 
 
 def test_base_url_from_the_environment_and_no_pacing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CAL_API_KEY", API_KEY)
     monkeypatch.setenv("CAL_BASE_URL", "http://127.0.0.1:8787")
     args = build_parser().parse_args(["--no-pacing", "list"])
-    from calbookings_async.cli._main import _defaults
-
-    _defaults(args)
+    fill_defaults(args)
     assert args.base_url == "http://127.0.0.1:8787"
     cal = make_client(args, Tally())
     assert isinstance(cal, CalBookings)
     assert cal.pacer is None
     asyncio.run(cal.aclose())
-    args = _defaults(build_parser().parse_args(["list"]))
+    args = fill_defaults(build_parser().parse_args(["list"]))
     cal = make_client(args, Tally())
     assert cal.pacer is not None
     asyncio.run(cal.aclose())
@@ -426,56 +592,6 @@ def test_dates_without_an_offset_are_utc() -> None:
     assert parse_when("2025-03-07T10:00:00+02:00").utcoffset() is not None
 
 
-# --- the progress bar -----------------------------------------------------------------------------
-
-
-def test_progress_bar_on_a_terminal_redraws_in_place() -> None:
-    stream = io.StringIO()
-    now = [0.0]
-    bar = ProgressBar(stream, "cancel", tty=True, clock=lambda: now[0])
-    for done in range(1, 11):
-        now[0] += 0.0625  # exact in binary: no rounding at the 0.1 s boundary
-        bar(Progress(done=done, failed=1, total=10, rate=20.0, elapsed=now[0]))
-    bar.close()
-    text = stream.getvalue()
-    assert text.count("\r") == 6  # five redraws at least 0.1 s apart, and the last state
-    assert text.endswith("\n")
-    assert "10/10 100%" in text
-    assert "1 failed" in text
-    assert "\x1b" not in text
-
-
-def test_progress_bar_notes_go_above_the_bar() -> None:
-    stream = io.StringIO()
-    now = [0.0]
-    bar = ProgressBar(stream, "cancel", tty=True, clock=lambda: now[0])
-    now[0] = 1.0
-    bar(Progress(done=1, failed=1, total=2, rate=1.0, elapsed=1.0))
-    bar.note("cancel x: HTTP 404")
-    lines = stream.getvalue().split("\n")
-    assert lines[0].endswith("\rcancel x: HTTP 404")  # the bar's line cleared, then the note
-    assert lines[1].startswith("\rcancel  [")  # the bar redrawn below it
-    stream = io.StringIO()
-    ProgressBar(stream, "cancel", tty=False).note("plain")
-    assert stream.getvalue() == "plain\n"
-
-
-def test_progress_bar_without_a_total_or_a_terminal() -> None:
-    stream = io.StringIO()
-    bar = ProgressBar(stream, "confirm", tty=False)
-    bar(Progress(done=3, failed=0, total=None, rate=1.5, elapsed=2.0))
-    assert stream.getvalue() == ""  # plain lines only every few seconds
-    bar.close()
-    bar.close()
-    assert stream.getvalue() == "confirm  3 done  1.5/s  2s\n"
-    assert (
-        ProgressBar(io.StringIO(), "x").render(
-            Progress(done=5, failed=0, total=20, rate=1.0, elapsed=65.0)
-        )
-        == "x  [######..................]  5/20  25%  1.0/s  eta 15s  1m05s"
-    )
-
-
 # --- the demo -------------------------------------------------------------------------------------
 
 
@@ -500,3 +616,35 @@ def test_the_demo_runs_and_prints_its_summary(capsys: pytest.CaptureFixture[str]
         assert line in out, line
     assert "[####" in err
     assert BookingStatus.CANCELLED.value  # the demo's writes are checked by its own ledger line
+
+
+def test_the_demo_measures_the_budget_once_and_shows_the_pacers_holds(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from calbookings_async.cli import _demo
+
+    seen: list[object] = []
+
+    def report(pacer: object) -> PacerReport:
+        seen.append(pacer)
+        return PacerReport(
+            waiting=0, wait_reason=None, resumes_in=None, held=138, longest_hold=0.94
+        )
+
+    monkeypatch.setattr(_demo, "pacer_report", report)
+    code, out, err = run(capsys, "demo", "--bookings", "60", "--limit", "1000", "--seed", "4")
+    assert code == 0, out + err
+    assert seen  # asked of the client's pacer
+    budget = [line for line in out.splitlines() if "of the budget" in line]
+    assert len(budget) == 1  # one measure, not two that disagree
+    assert re.fullmatch(
+        r"  request rate      (\d\.\d\d) of the budget \((\d+) requests accepted / (\d+) allowed\)",
+        budget[0],
+    )
+    explained = out.splitlines()[out.splitlines().index(budget[0]) + 1]
+    assert re.fullmatch(
+        r"                    the server allows 1000 per 1 s window; the job spanned \d+ windows",
+        explained,
+    )
+    assert "  pacing            held 138 requests back; the longest hold 0.9 s\n" in out
+    assert "held_seconds" not in out

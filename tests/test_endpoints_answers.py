@@ -198,7 +198,9 @@ async def test_through_the_client_a_mismatch_is_an_error_that_may_have_been_appl
             answer["rescheduledFromUid"] = "theirs"
             api.data(answer)
             with pytest.raises(CalError) as raised:
-                await cal.bookings.reschedule("mine", start=datetime(2030, 1, 1, 10, tzinfo=timezone.utc))
+                await cal.bookings.reschedule(
+                    "mine", start=datetime(2030, 1, 1, 10, tzinfo=timezone.utc)
+                )
     assert raised.value.may_have_been_applied is True
     assert "'theirs', not the 'mine' asked for" in str(raised.value)
     assert len(api.sent) == 1  # an unsafe write whose answer was not its own is not sent again

@@ -208,8 +208,8 @@ async def test_the_seed_answer_to_another_booking_is_refused_as_maybe_applied() 
     seed = _seeds.load(_seeds.DECLINE)
     with aioresponses() as mocked:
         mocked.post(
-                f"{BASE}/v2/bookings/abc/decline", payload=copy.deepcopy(seed.response), repeat=True
-            )
+            f"{BASE}/v2/bookings/abc/decline", payload=copy.deepcopy(seed.response), repeat=True
+        )
         async with CalBookings(api_key=KEY) as cal:
             with pytest.raises(CalError) as caught:
                 await cal.bookings.decline("abc")

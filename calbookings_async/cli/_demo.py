@@ -8,12 +8,14 @@ them. The job then does what a service would: list every booking (paging), confi
 ones still to come, decline the pending ones whose time has passed, mark no-shows on some past
 ones and cancel a batch of upcoming ones, each through the bulk runner with a progress bar.
 
-The summary gives the operations, the wall time, the request rate the server accepted as a share
-of the budget, the retries (counted by a ``RetryPolicy(on_retry=...)`` hook), the 429 responses
-(counted by the emulator), the failures, and a check of the emulator's ledger: every write the
-job made was applied exactly once.
+The summary gives the operations, the wall time, the share of the budget the job used (the
+requests the server accepted against what the fixed windows it spanned allow), the retries
+(counted by a ``RetryPolicy(on_retry=...)`` hook), the 429 responses (counted by the emulator),
+how many requests the pacer held back and the longest hold, the failures, and a check of the
+emulator's ledger: every write the job made was applied exactly once.
 
-Needs no credentials, no network and nothing beyond the package's own dependencies.
+Needs no credentials, no network and nothing beyond the package's own dependencies. Imports
+the public package, the emulator (``testing``) and the command line's modules.
 """
 
 from __future__ import annotations
@@ -30,9 +32,16 @@ from typing import Any
 
 import attrs
 
-from .. import Booking, BookingStatus, CalBookings, MarkAbsentAttendee, RetryPolicy
-from ._main import EXIT_FAILED, EXIT_OK, Tally, _describe, make_client, pacing_supported
-from ._progress import ProgressBar
+from .. import (
+    Booking,
+    BookingStatus,
+    CalBookings,
+    MarkAbsentAttendee,
+    RecurringBooking,
+    RetryPolicy,
+)
+from ._common import EXIT_FAILED, EXIT_OK, Tally, describe, make_client
+from ._progress import BulkProgress, PacerReport, pacer_report
 
 __all__ = ["run_demo"]
 
@@ -78,7 +87,9 @@ def _plan(bookings: Sequence[Booking], now: datetime) -> _Plan:
         if booking.status == BookingStatus.PENDING:
             # Confirming or declining one occurrence of a series does every pending one, so
             # each series is decided once.
-            series = getattr(booking, "recurring_booking_uid", None)
+            series = (
+                booking.recurring_booking_uid if isinstance(booking, RecurringBooking) else None
+            )
             if series is not None:
                 if series in series_seen:
                     continue
@@ -128,8 +139,13 @@ async def _phase(
     phase = _Phase(name, items=len(items))
     if not items:
         return phase
-    bar = None if quiet else ProgressBar(sys.stderr, f"{name:<11}")
-    async with cal.bulk(items, operation, concurrency=concurrency, on_progress=bar) as run:
+    shown = BulkProgress(
+        f"{name:<11}", total=len(items), pacer=lambda: pacer_report(cal.pacer), visible=not quiet
+    )
+    async with (
+        shown,
+        cal.bulk(items, operation, concurrency=concurrency, on_progress=shown) as run,
+    ):
         async for outcome in run:
             phase.attempts += outcome.attempts
             uid = outcome.item if isinstance(outcome.item, str) else outcome.item[0]
@@ -137,9 +153,7 @@ async def _phase(
                 phase.succeeded.append(uid)
             else:
                 phase.failed += 1
-                phase.errors.append(f"{name} {uid}: {_describe(outcome.error)}")
-    if bar is not None:
-        bar.close()
+                phase.errors.append(f"{name} {uid}: {describe(outcome.error)}")
     phase.elapsed = run.elapsed
     return phase
 
@@ -168,17 +182,45 @@ def _ledger_check(emulator: Any, phases: Sequence[_Phase]) -> tuple[bool, str]:
     return True, f"{writes} writes, each applied exactly once; none lost: OK"
 
 
+async def _phases(cal: CalBookings, plan: _Plan, concurrency: int, quiet: bool) -> list[_Phase]:
+    bookings = cal.bookings
+
+    def absent(pair: tuple[str, str]) -> Awaitable[Booking]:
+        return bookings.mark_absent(
+            pair[0], attendees=[MarkAbsentAttendee(email=pair[1], absent=True)]
+        )
+
+    work: list[tuple[str, Sequence[Any], Callable[[Any], Awaitable[Any]]]] = [
+        ("confirm", plan.confirm, bookings.confirm),
+        ("decline", plan.decline, lambda uid: bookings.decline(uid, reason="The time has passed")),
+        ("mark-absent", plan.absent, absent),
+        ("cancel", plan.cancel, lambda uid: bookings.cancel(uid, reason="Event cancelled")),
+    ]
+    return [
+        await _phase(name, cal, items, operation, concurrency, quiet)
+        for name, items, operation in work
+    ]
+
+
+def _heading(args: argparse.Namespace, emulator: Any, seeded_in: float) -> str:
+    window = args.window
+    pacing = "off" if args.no_pacing else "on"
+    return (
+        f"calbookings demo: {args.bookings:,} bookings seeded in {seeded_in:.1f} s into an "
+        f"emulator at {emulator.base_url}\n"
+        f"rate limit: {args.limit} requests per {window:g} s, blocked {window:g} s when "
+        f"passed (a budget of {args.limit / window:.1f} requests/s); {args.fault_rate:.0%} of "
+        f"requests answered 503 by a proxy; pacing {pacing}; concurrency {args.concurrency}\n\n"
+    )
+
+
 async def run_demo(args: argparse.Namespace) -> int:
     """Run the demo job and print its summary; 0 when nothing failed and the ledger is clean."""
     from ..testing import CalEmulator, FaultKind, RateLimit
 
     out = sys.stdout
-    quiet = args.quiet
-    window = args.window
-    budget = args.limit / window
-    emulator = CalEmulator(
-        rate_limit=RateLimit(limit=args.limit, ttl=window, block=window), seed=args.seed
-    )
+    limit = RateLimit(limit=args.limit, ttl=args.window, block=args.window)
+    emulator = CalEmulator(rate_limit=limit, seed=args.seed)
     seeding = time.perf_counter()
     emulator.seed(bookings=args.bookings)
     seeded_in = time.perf_counter() - seeding
@@ -187,60 +229,43 @@ async def run_demo(args: argparse.Namespace) -> int:
     tally = Tally(clock=time.monotonic)
     # More attempts than the default: without pacing, a request may meet several blocks.
     retry = RetryPolicy(attempts=10, deadline=None, rate_limit_wait_max=65.0, on_retry=tally)
-    pacing = "off" if args.no_pacing or not pacing_supported() else "on"
     async with emulator:
-        out.write(
-            f"calbookings demo: {args.bookings:,} bookings seeded in {seeded_in:.1f} s into an "
-            f"emulator at {emulator.base_url}\n"
-            f"rate limit: {args.limit} requests per {window:g} s, blocked {window:g} s when "
-            f"passed (a budget of {budget:.1f} requests/s); {args.fault_rate:.0%} of requests "
-            f"answered 503 by a proxy; pacing {pacing}; concurrency {args.concurrency}\n\n"
-        )
+        out.write(_heading(args, emulator, seeded_in))
         out.flush()
-        async with make_client(
-            args,
-            tally,
-            retry=retry,
-            api_key=emulator.api_key,
-            base_url=emulator.base_url,
-        ) as cal:
+        credentials = {"api_key": emulator.api_key, "base_url": emulator.base_url}
+        async with make_client(args, tally, retry=retry, **credentials) as cal:
             started = time.monotonic()
-            plan = await _list_everything(cal, datetime.now(timezone.utc), quiet)
-            bookings = cal.bookings
-            concurrency = args.concurrency
-            phases = [
-                await _phase("confirm", cal, plan.confirm, bookings.confirm, concurrency, quiet),
-                await _phase(
-                    "decline",
-                    cal,
-                    plan.decline,
-                    lambda uid: bookings.decline(uid, reason="The time has passed"),
-                    concurrency,
-                    quiet,
-                ),
-                await _phase(
-                    "mark-absent",
-                    cal,
-                    plan.absent,
-                    lambda pair: bookings.mark_absent(
-                        pair[0], attendees=[MarkAbsentAttendee(email=pair[1], absent=True)]
-                    ),
-                    concurrency,
-                    quiet,
-                ),
-                await _phase(
-                    "cancel",
-                    cal,
-                    plan.cancel,
-                    lambda uid: bookings.cancel(uid, reason="Event cancelled"),
-                    concurrency,
-                    quiet,
-                ),
-            ]
+            plan = await _list_everything(cal, datetime.now(timezone.utc), args.quiet)
+            phases = await _phases(cal, plan, args.concurrency, args.quiet)
             wall = time.monotonic() - started
-            pacer = getattr(cal, "pacer", None)
-            stats = getattr(pacer, "stats", None)
-    return _report(out, args, emulator, plan, phases, wall, tally, started, stats)
+            pacing = pacer_report(cal.pacer)
+    return _report(out, args, emulator, plan, phases, wall, tally, started, pacing)
+
+
+def _budget_lines(args: argparse.Namespace, accepted: int, wall: float) -> list[str]:
+    # The server counts in fixed windows of `window` seconds, `limit` requests each: the one
+    # honest measure is what the job got out of the windows it spanned.
+    windows = max(1, math.ceil(wall / args.window))
+    allowed = args.limit * windows
+    return [
+        f"  request rate      {accepted / allowed:.2f} of the budget ({accepted} requests "
+        f"accepted / {allowed} allowed)",
+        f"                    the server allows {args.limit} per {args.window:g} s window; the "
+        f"job spanned {windows} windows",
+    ]
+
+
+def _table(plan: _Plan, phases: Sequence[_Phase]) -> list[str]:
+    failed = sum(phase.failed for phase in phases)
+    items = sum(phase.items for phase in phases)
+    attempts = sum(phase.attempts for phase in phases) + plan.pages
+    rows = [
+        ("list (pages)", plan.pages, 0, plan.pages),
+        *((phase.name, phase.items, phase.failed, phase.attempts) for phase in phases),
+        ("total", items + plan.pages, failed, attempts),
+    ]
+    lines = [f"  {'operation':<14}{'items':>7}{'failed':>8}{'attempts':>10}"]
+    return lines + [f"  {name:<14}{n:>7}{f:>8}{a:>10}" for name, n, f, a in rows]
 
 
 def _report(
@@ -252,52 +277,34 @@ def _report(
     wall: float,
     tally: Tally,
     started: float,
-    stats: Any,
+    pacing: PacerReport | None,
 ) -> int:
     counts = emulator.status_counts
     served = sum(counts.values())
     throttled = counts.get(429, 0)
     faults = emulator.faults.count()
     accepted = served - throttled - faults  # what the rate limiter let through
-    budget = args.limit / args.window
     late_429 = sum(1 for moment in tally.throttled_at if moment - started > args.window)
     failed = sum(phase.failed for phase in phases)
-    items = sum(phase.items for phase in phases)
-    attempts = sum(phase.attempts for phase in phases) + plan.pages
-    rows = [
-        ("list (pages)", plan.pages, 0, plan.pages),
-        *((phase.name, phase.items, phase.failed, phase.attempts) for phase in phases),
-        ("total", items + plan.pages, failed, attempts),
-    ]
-    lines = [f"  {'operation':<14}{'items':>7}{'failed':>8}{'attempts':>10}"]
-    lines += [f"  {name:<14}{n:>7}{f:>8}{a:>10}" for name, n, f, a in rows]
     ok, ledger = _ledger_check(emulator, phases)
-    rate = accepted / wall if wall > 0 else 0.0
-    # The server counts in fixed windows: the job spanned this many, and could use L in each.
-    windows = max(1, math.ceil(wall / args.window))
-    allowed = args.limit * windows
-    lines += [
+    lines = [
+        *_table(plan, phases),
         "",
         f"  listed            {plan.listed:,} bookings",
         f"  wall time         {wall:.1f} s",
         f"  requests          {served} served: {accepted} within the limit, {throttled} answered "
         f"429, {faults} answered 503 by the proxy",
-        f"  request rate      {rate:.1f}/s within the limit = {rate / budget:.2f} of the "
-        f"budget ({budget:.1f}/s)",
-        f"                    ({accepted} requests over {windows} windows of {args.limit}: "
-        f"{accepted / allowed:.2f} of what they allow)",
+        *_budget_lines(args, accepted, wall),
         f"  retries           {tally.retries} ({tally.throttled} after a 429, "
         f"{tally.retries - tally.throttled} after a 503)",
         f"  429s received     {throttled} ({late_429} after the first window)",
     ]
-    if stats is not None:
+    if pacing is not None:
         lines.append(
-            f"  pacing            held {stats.held} requests, {stats.held_seconds:.1f} s in all"
+            f"  pacing            held {pacing.held} requests back; the longest hold "
+            f"{pacing.longest_hold:.1f} s"
         )
-    lines += [
-        f"  failures          {failed}",
-        f"  ledger            {ledger}",
-    ]
+    lines += [f"  failures          {failed}", f"  ledger            {ledger}"]
     errors = [error for phase in phases for error in phase.errors]
     lines += [f"    {error}" for error in errors[:10]]
     out.write("\n".join(lines) + "\n")

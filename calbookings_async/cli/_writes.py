@@ -1,0 +1,270 @@
+"""The write commands (``decline``, ``cancel``, ``confirm``, ``mark-absent``, ``reschedule``):
+one call per item through the bulk runner, with progress and a summary on standard error.
+
+Changed bookings go to standard output; failures are written between the progress lines (the
+first :data:`SHOWN_FAILURES`, then only counted); ``--failed-out`` gets every failed and
+unfinished item, ready to be fed back. Ctrl+C cancels the calls in flight, waits for them and
+reports. ``--dry-run`` sends nothing (see ``_dryrun``).
+
+Imports the public package, ``_bulk`` (for the ``Outcome`` type) and the command line's
+modules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sized
+from datetime import datetime
+from typing import IO, Any
+
+import attrs
+
+from .. import (
+    Booking,
+    Bookings,
+    BulkRun,
+    CalBookings,
+    CalError,
+    InvalidArgumentError,
+    MarkAbsentAttendee,
+    RateLimitError,
+)
+from .._bulk import Outcome
+from ._args import parse_when
+from ._common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    Tally,
+    UsageError,
+    describe,
+    make_client,
+)
+from ._dryrun import dry_run
+from ._items import open_items
+from ._output import write_bookings
+from ._progress import BulkProgress, pacer_report
+
+__all__ = ["SHOWN_FAILURES", "bookings_of", "run_writes", "write_operation"]
+
+#: Failure messages printed one by one before the rest are only counted.
+SHOWN_FAILURES = 10
+
+ItemCall = Callable[[str], Awaitable[Any]]
+
+
+def write_operation(args: argparse.Namespace, bookings: Bookings) -> ItemCall:
+    """The call a write command makes for one item (a uid, or 'UID START' for reschedule)."""
+    command = args.command
+    if command == "decline":
+        reason = args.reason
+        return lambda uid: bookings.decline(uid.split()[0], reason=reason)
+    if command == "cancel":
+        reason = args.reason
+        subsequent = True if args.cancel_subsequent else None
+        return lambda uid: bookings.cancel(
+            uid.split()[0], reason=reason, cancel_subsequent_bookings=subsequent
+        )
+    if command == "confirm":
+        return lambda uid: bookings.confirm(uid.split()[0])
+    if command == "mark-absent":
+        return _mark_absent(args, bookings)
+    if command == "reschedule":
+        return _reschedule(args, bookings)
+    raise AssertionError(command)
+
+
+def _mark_absent(args: argparse.Namespace, bookings: Bookings) -> ItemCall:
+    attendees = [MarkAbsentAttendee(email=e, absent=True) for e in args.attendee_absent]
+    attendees += [MarkAbsentAttendee(email=e, absent=False) for e in args.attendee_present]
+    if args.host is None and not attendees:
+        raise UsageError(
+            "mark-absent: say who: --host-absent, --host-present, --attendee-absent EMAIL "
+            "or --attendee-present EMAIL"
+        )
+    host = args.host
+    return lambda uid: bookings.mark_absent(uid.split()[0], host=host, attendees=attendees or None)
+
+
+def _reschedule(args: argparse.Namespace, bookings: Bookings) -> ItemCall:
+    default_start: datetime | None = args.start
+    reason = args.reason
+    by = args.rescheduled_by
+
+    async def reschedule(line: str) -> Booking:
+        parts = line.split()
+        start = default_start
+        if len(parts) > 1:
+            try:
+                start = parse_when(parts[1])
+            except argparse.ArgumentTypeError as error:
+                raise InvalidArgumentError("start", str(error)) from None
+        if start is None:
+            raise InvalidArgumentError("start", "missing: give --start, or a start after the uid")
+        return await bookings.reschedule(parts[0], start=start, reason=reason, rescheduled_by=by)
+
+    return reschedule
+
+
+def bookings_of(result: object) -> list[Booking]:
+    """The bookings in an operation's result (one, a series, or none)."""
+    if isinstance(result, list):
+        return [item for item in result if isinstance(item, Booking)]
+    return list(result.occurrences or (result,)) if isinstance(result, Booking) else []
+
+
+@contextlib.contextmanager
+def _failed_out(args: argparse.Namespace) -> Iterator[IO[str] | None]:
+    if args.failed_out is None:
+        yield None
+        return
+    try:
+        handle = open(args.failed_out, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError as error:
+        raise UsageError(
+            f"--failed-out: cannot write {args.failed_out}: {error.strerror}"
+        ) from None
+    with handle:
+        yield handle
+
+
+async def run_writes(args: argparse.Namespace) -> int:
+    """A write command over one or many items (``--dry-run``: sends nothing)."""
+    with open_items(args) as items, _failed_out(args) as failed_out:
+        if args.dry_run:
+            return await dry_run(args, items, lambda b: write_operation(args, b), failed_out)
+        tally = Tally()
+        async with make_client(args, tally) as cal:
+            operation = write_operation(args, cal.bookings)
+            return await _run(args, cal, items, operation, tally, failed_out)
+
+
+@attrs.define
+class _Counts:
+    """What the run's outcomes added up to, beyond what the runner counts."""
+
+    single: bool
+    header: bool
+    attempts: int = 0
+    shown: int = 0
+    uncertain: int = 0
+    throttled_final: int = 0
+
+
+class _CtrlC:
+    """Ctrl+C stops the run cleanly: the calls in flight are cancelled and awaited."""
+
+    def __init__(self, run: BulkRun[str, Any]) -> None:
+        self.interrupted = False
+        self._run = run
+        self._loop = asyncio.get_running_loop()
+        self._cancelling: list[asyncio.Task[None]] = []
+
+    def __enter__(self) -> _CtrlC:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            self._loop.add_signal_handler(signal.SIGINT, self._interrupt)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            self._loop.remove_signal_handler(signal.SIGINT)
+
+    def _interrupt(self) -> None:
+        self.interrupted = True
+        self._cancelling.append(self._loop.create_task(self._run.cancel()))
+
+    async def settled(self) -> None:
+        """Wait until the cancelling asked for is done."""
+        if self._cancelling:
+            await asyncio.gather(*self._cancelling)
+
+
+async def _run(
+    args: argparse.Namespace,
+    cal: CalBookings,
+    items: Iterable[str] | AsyncIterator[str],
+    operation: ItemCall,
+    tally: Tally,
+    failed_out: IO[str] | None,
+) -> int:
+    counts = _Counts(
+        single=isinstance(items, list) and len(items) == 1, header=args.format == "table"
+    )
+    shown = BulkProgress(
+        args.command,
+        total=len(items) if isinstance(items, Sized) else None,
+        pacer=lambda: pacer_report(cal.pacer),
+        visible=not counts.single and not args.quiet,
+    )
+    async with shown:
+        run = cal.bulk(items, operation, concurrency=args.concurrency, on_progress=shown)
+        with _CtrlC(run) as ctrl_c:
+            async with run:
+                async for outcome in run:
+                    _take(args, outcome, counts, shown, failed_out)
+            await ctrl_c.settled()
+    unfinished = run.unfinished
+    if failed_out is not None:
+        failed_out.writelines(item + "\n" for item in unfinished)
+    if not counts.single and not args.quiet:
+        sys.stderr.write(_summary(args, run, counts, tally))
+    if ctrl_c.interrupted or run.cancelled:
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if run.failed or unfinished else EXIT_OK
+
+
+def _take(
+    args: argparse.Namespace,
+    outcome: Outcome[str, Any],
+    counts: _Counts,
+    shown: BulkProgress,
+    failed_out: IO[str] | None,
+) -> None:
+    counts.attempts += outcome.attempts
+    error = outcome.error
+    if error is None:
+        bookings = bookings_of(outcome.result)
+        if bookings and args.format != "none":
+            write_bookings(sys.stdout, bookings, args.format == "table", header=counts.header)
+            counts.header = False
+        return
+    if isinstance(error, CalError) and error.may_have_been_applied:
+        counts.uncertain += 1
+    if isinstance(error, RateLimitError):
+        counts.throttled_final += 1
+    if failed_out is not None:
+        failed_out.write(outcome.item + "\n")
+        failed_out.flush()
+    if counts.single or counts.shown < SHOWN_FAILURES:
+        counts.shown += 1
+        shown.message(f"calbookings: {args.command} {outcome.item}: {describe(error)}")
+
+
+def _summary(
+    args: argparse.Namespace, run: BulkRun[str, Any], counts: _Counts, tally: Tally
+) -> str:
+    done, failed, unfinished = run.done, len(run.failed), len(run.unfinished)
+    elapsed = run.elapsed
+    rate = done / elapsed if elapsed > 0 else 0.0
+    parts = [f"{done - failed} succeeded", f"{failed} failed"]
+    if unfinished:
+        parts.append(f"{unfinished} unfinished")
+    lines = [
+        f"{args.command}: {done} done in {elapsed:.1f} s ({rate:.1f}/s): " + ", ".join(parts),
+        f"  HTTP attempts {counts.attempts}; retries {tally.retries}; "
+        f"429 responses {tally.throttled + counts.throttled_final}",
+    ]
+    if failed > counts.shown:
+        lines.append(f"  {failed - counts.shown} more failures not shown")
+    if counts.uncertain:
+        lines.append(
+            f"  {counts.uncertain} failed item(s) may have been applied (no answer came back): "
+            "read them back before repeating"
+        )
+    if args.failed_out is not None and (failed or unfinished):
+        lines.append(f"  failed and unfinished uids written to {args.failed_out}")
+    return "\n".join(lines) + "\n"
