@@ -164,6 +164,7 @@ class SharedPacer:
         self._learned_routes: dict[str, list[str]] = {}
         self._routes: dict[str, list[str]] = {}
         self._views: dict[str, tuple[WindowView, float]] = {}  # name -> (view, local time)
+        self._server_views: set[str] = set()  # names whose view is a response's, not the store's
         self._sent: dict[str, list[float]] = {}  # name -> [gen, requests sent in it]
         self._in_flight: collections.Counter[str] = collections.Counter()
         self._waits: dict[str, tuple[float, bool, str]] = {}
@@ -175,6 +176,7 @@ class SharedPacer:
         self._workers: int | None = None
         self._most_workers = 0
         self._local: AdaptivePacer | None = None
+        self._store_back: asyncio.Event | None = None  # set when the store answers again
         self._requests = self._held = self._blocks = 0
         self._held_seconds = self._longest_hold = 0.0
         self.round_trips = 0
@@ -295,6 +297,7 @@ class SharedPacer:
                 # fallback that starts now) must start from.
                 view = WindowView(int(limit), self._length, int(counted), max(reset, 0.0))
                 self._views[name] = (view, now)
+                self._server_views.add(name)
 
     @property
     def stats(self) -> PacingStats:
@@ -450,6 +453,7 @@ class SharedPacer:
             observations=observations,
             routes=learned,
             views=views,
+            server_views=frozenset(self._server_views),
         )
         return given, seen, learned
 
@@ -462,6 +466,7 @@ class SharedPacer:
     def _absorb(self, output: StepOutput, sent_at: float) -> None:
         self._routes.update(output.routes)
         self._views = {name: (view, sent_at) for name, view in output.windows.items()}
+        self._server_views = set()
         self._workers = output.workers
         self._most_workers = max(self._most_workers, output.workers)
         self._waits = output.waits
@@ -563,6 +568,7 @@ class SharedPacer:
                     round(1 / self._share()),
                 )
                 self._local = self._make_local()
+                self._store_back = asyncio.Event()
             for waiter in list(self._waiters):
                 self._waiters.remove(waiter)
                 if not waiter.future.done():
@@ -579,6 +585,9 @@ class SharedPacer:
         if self._local is not None:
             logger.info("shared pacer: %s answers again; sharing the budget", self.description)
             self._local = None  # its windows must not outlive the outage
+        if self._store_back is not None:
+            self._store_back.set()  # requests held by the fallback go back to the store
+            self._store_back = None
 
     def _make_local(self) -> AdaptivePacer:
         """An in-process pacer at this process's share, from the windows as last described."""
@@ -589,8 +598,10 @@ class SharedPacer:
         for name, (view, at) in self._views.items():
             part = max(1, math.floor(view.limit * share))
             end = None if view.end_in is None else at + view.end_in
-            # The server's count guards the share: full when the whole window is.
-            local._seed(name, part, max(0, view.used - (view.limit - part)), end, now)
+            # What is left of the window is shared too: every process that falls back at the
+            # same moment starts from the same description, and each may take only its share.
+            left = math.floor(max(0, view.limit - view.used) * share)
+            local._seed(name, part, part - min(part, left), end, now)
         return local
 
     async def _acquire_local(self, operation: Operation) -> _Ticket:
@@ -599,7 +610,9 @@ class SharedPacer:
             return await self.acquire(operation)
         inner = local.try_acquire(operation)
         if inner is None:
-            inner = await local.acquire(operation)
+            inner = await self._held_locally(local, operation)
+            if inner is None:
+                return await self.acquire(operation)
         names = tuple(window.name for window, _gen, _number in inner[1])
         ticket = _Ticket(operation.name, names)
         ticket.local = inner
@@ -608,6 +621,27 @@ class SharedPacer:
         self._requests += 1
         self._kick(flush=True)  # keeps trying the store
         return ticket
+
+    async def _held_locally(self, local: AdaptivePacer, operation: Operation) -> Any:
+        """The fallback's ticket, or ``None`` when the store answers first: a request held
+        through the outage is then paced by the store, which counts it (the fallback's own
+        window is gone with it)."""
+        back = self._store_back
+        acquiring = asyncio.ensure_future(local.acquire(operation))
+        if back is None:
+            return await acquiring
+        returning = asyncio.ensure_future(back.wait())
+        try:
+            await asyncio.wait({acquiring, returning}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            acquiring.cancel()
+            raise
+        finally:
+            returning.cancel()
+        if acquiring.done():
+            return acquiring.result()
+        acquiring.cancel()  # the fallback's waiter leaves its queue
+        return None
 
     # --- lifetime -------------------------------------------------------------------------------
 

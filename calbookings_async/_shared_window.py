@@ -79,6 +79,9 @@ class StepInput:
     observations: dict[str, Observation] = field(default_factory=dict)
     routes: dict[str, list[str]] = field(default_factory=dict)
     views: dict[str, WindowView] = field(default_factory=dict)
+    #: The names whose view is the server's own count (from a response since the last step),
+    #: not the store's last description echoed back.
+    server_views: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -169,6 +172,9 @@ class _State:
             "end": None,
             "used": self.in_flight(name),
             "blocked": None,
+            # A window the store starts without history (first use, or restarted empty) takes
+            # every process's report of the server's count until it rolls (see learn()).
+            "seeded": True,
         }
         view = given.views.get(name)
         if view is not None:
@@ -177,9 +183,14 @@ class _State:
             if view.end_in is not None and view.end_in > 0:
                 window["opened"] = self.late
                 window["end"] = self.late + view.end_in
-                window["used"] = max(window["used"], view.used)
+                window["used"] = max(window["used"], self._counted(name, view))
         self.windows[name] = window
         return window
+
+    def _counted(self, name: str, view: WindowView) -> int:
+        """The server's count in ``view`` plus this process's requests in flight (sent after
+        that count, or not yet counted: erring high)."""
+        return view.used + int(self.given.in_flight.get(name, 0))
 
     def learn(self) -> None:
         """Apply the observations and the route names this process brings."""
@@ -202,7 +213,24 @@ class _State:
                         window["end"] = end
                 if seen.counted is not None and seen.counted > window["used"]:
                     window["used"] = seen.counted
+        self._learn_views()
         self.routes.update(self.given.routes)
+
+    def _learn_views(self) -> None:
+        """In a window started without history, each process's report of the server's count
+        (plus what it has in flight) raises the count: after a restart the store knows only
+        what the first process to step brought, and the others' requests count too."""
+        given = self.given
+        for name in given.server_views:
+            window = self.windows.get(name)
+            view = given.views.get(name)
+            if window is None or view is None or not window.get("seeded"):
+                continue
+            if view.end_in is None or view.end_in <= 0 or window["end"] is None:
+                continue
+            if abs(self.late + view.end_in - float(window["end"])) > max(1.0, window["len"] / 10):
+                continue  # another window of the server's than the one the store holds
+            window["used"] = max(int(window["used"]), self._counted(name, view))
 
     def roll_all(self) -> None:
         for name, window in self.windows.items():
@@ -220,6 +248,7 @@ class _State:
             # stop counting at the first roll after their expiry).
             late = self.late
             window.update(gen=late, opened=late if used else None, end=None, blocked=None)
+            window.pop("seeded", None)
             window["used"] = used
 
     def grant(self) -> tuple[list[Grant], dict[str, tuple[float, bool, str]]]:

@@ -156,13 +156,6 @@ async def test_a_killed_workers_slots_come_back(tmp_path: Path) -> None:
         await emu.stop()
 
 
-@pytest.mark.xfail(
-    reason=(
-        "known bug: after Redis comes back empty the shared window lets 5-15 requests too many"
-        " through (the benchmark's outage scenario sees it too); the assertions stand"
-    ),
-    strict=False,
-)
 async def test_redis_killed_and_restarted_empty_mid_run(
     tmp_path: Path, redis_server: RedisServer
 ) -> None:
