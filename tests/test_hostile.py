@@ -650,7 +650,6 @@ async def guarded(cal: CalBookings, op: Op) -> Any:
 
 def _record(op: Op, outcome: Outcome[Op, Any], tally: Tally) -> None:
     op.attempts, op.elapsed = outcome.attempts, outcome.elapsed
-    tally.attempts += outcome.attempts
     error = outcome.error
     if error is None:
         op.result = outcome.result
@@ -864,6 +863,9 @@ async def _mixed_run(tally: Tally) -> tuple[HostileServer, list[Op]]:
     try:
         await _consume(run, tally)
     finally:
+        # The run counts attempts per item only for the client it belongs to; the clients
+        # themselves count every request they sent.
+        tally.attempts = sum(cal.requests_sent for cal in clients)
         for cal in clients:
             await cal.aclose()
         await asyncio.gather(*outage)
