@@ -19,6 +19,15 @@ _aioresponses_compat.install()
 
 
 @pytest.fixture(autouse=True)
+def _own_cache_directory(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test its own cache directory: the command line's shared pacing file lives there,
+    and one test's rate budget must not hold up the next."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(autouse=True)
 def _retry_waits_off() -> Iterator[None]:
     """No test sleeps between retries (restored after each test)."""
     with waits_disabled():

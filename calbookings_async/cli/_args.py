@@ -39,6 +39,7 @@ _SHARED_DEFAULTS: dict[str, Any] = {
     "timeout": None,
     "concurrency": None,
     "no_pacing": False,
+    "pacing_file": None,
     "quiet": False,
     "verbose": 0,
 }
@@ -143,6 +144,13 @@ def _shared_options() -> argparse.ArgumentParser:
         "--no-pacing",
         action="store_true",
         help="do not hold requests back to stay inside the rate limits",
+        **suppress,
+    )
+    group.add_argument(
+        "--pacing-file",
+        metavar="PATH",
+        help="the file through which runs on this machine share the key's rate budget "
+        "(default: pacing.sqlite3 in the user's cache directory, $XDG_CACHE_HOME/calbookings)",
         **suppress,
     )
     output = shared.add_argument_group("output")

@@ -15,13 +15,14 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from .. import (
     CalBookings,
     CalError,
+    FilePacer,
     InvalidArgumentError,
     RateLimitError,
     RetryAttempt,
@@ -39,6 +40,7 @@ __all__ = [
     "describe",
     "logging_to_stderr",
     "make_client",
+    "open_client",
     "option_name",
 ]
 
@@ -114,6 +116,7 @@ def make_client(
     tally: Tally,
     *,
     retry: RetryPolicy | None = None,
+    pacing: Any = None,
     **credentials: Any,
 ) -> CalBookings:
     """A client from the global options; the key from ``CAL_API_KEY`` unless given.
@@ -129,7 +132,7 @@ def make_client(
         "retry": retry if retry is not None else RetryPolicy(on_retry=tally),
         "max_concurrency": max(100, args.concurrency),
         "timeout": Timeout() if args.timeout is None else Timeout(total=args.timeout),
-        "pacing": not args.no_pacing,
+        "pacing": pacing if pacing is not None else not args.no_pacing,
         **credentials,
     }
     try:
@@ -137,6 +140,29 @@ def make_client(
     except InvalidArgumentError as error:
         # The message names the argument and never contains the credential itself.
         raise UsageError(describe(error)) from None
+
+
+@asynccontextmanager
+async def open_client(args: argparse.Namespace, tally: Tally) -> AsyncIterator[CalBookings]:
+    """The client of a command that talks to Cal.com, paced through the machine's shared budget.
+
+    Unless ``--no-pacing``, the client paces with a :class:`FilePacer` (``--pacing-file``, or
+    the user's cache directory), so that runs one after another and side by side share the API
+    key's budget instead of each tripping the other's block. The pacer is closed after the
+    client.
+    """
+    pacer = None
+    if not args.no_pacing:
+        try:
+            pacer = FilePacer(args.pacing_file)
+        except InvalidArgumentError as error:
+            raise UsageError(f"--pacing-file: {describe(error)}") from None
+    try:
+        async with make_client(args, tally, pacing=pacer) as cal:
+            yield cal
+    finally:
+        if pacer is not None:
+            await pacer.aclose()
 
 
 class _StderrHandler(logging.Handler):

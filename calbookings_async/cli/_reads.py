@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import CalError, InvalidArgumentError, SortOrder
 from ._args import DEFAULT_PAGE_CONCURRENCY, flat
-from ._common import EXIT_FAILED, EXIT_OK, Tally, UsageError, describe, make_client
+from ._common import EXIT_FAILED, EXIT_OK, Tally, UsageError, describe, open_client
 from ._output import write_bookings
 from ._writes import bookings_of
 
@@ -63,7 +63,7 @@ async def run_list(args: argparse.Namespace) -> int:
     """``calbookings list``: one page, or every page with ``--all``."""
     table = args.format == "table"
     take = args.take if args.take is not None else (250 if args.all else None)
-    async with make_client(args, Tally()) as cal:
+    async with open_client(args, Tally()) as cal:
         try:
             pager = cal.bookings.list(
                 **_filters(args), take=take, skip=args.skip, concurrency=_page_concurrency(args)
@@ -95,7 +95,7 @@ async def run_get(args: argparse.Namespace) -> int:
     table = args.format == "table"
     status = EXIT_OK
     header = table
-    async with make_client(args, Tally()) as cal:
+    async with open_client(args, Tally()) as cal:
         for uid in args.uids:
             try:
                 result = await cal.bookings.get(uid)

@@ -42,7 +42,7 @@ from ._common import (
     Tally,
     UsageError,
     describe,
-    make_client,
+    open_client,
 )
 from ._dryrun import dry_run
 from ._items import open_items
@@ -138,7 +138,7 @@ async def run_writes(args: argparse.Namespace) -> int:
         if args.dry_run:
             return await dry_run(args, items, lambda b: write_operation(args, b), failed_out)
         tally = Tally()
-        async with make_client(args, tally) as cal:
+        async with open_client(args, tally) as cal:
             operation = write_operation(args, cal.bookings)
             return await _run(args, cal, items, operation, tally, failed_out)
 
