@@ -16,6 +16,7 @@ Run: ``python benchmarks/bench_big_answers.py`` (about half a minute).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import resource
 import sys
@@ -87,10 +88,8 @@ async def client(stack: str, base_url: str) -> tuple[float, str]:
             max_concurrency=CONCURRENCY,
             pacing=False,
         ) as cal:
-            try:
+            with contextlib.suppress(CalError):
                 await cal.bookings.get("warm")
-            except CalError:
-                pass
             baseline = peak_mb()
 
             async def one_sdk(n: int) -> str:
