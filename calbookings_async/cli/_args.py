@@ -30,7 +30,16 @@ __all__ = [
 DEFAULT_CONCURRENCY = 20
 DEFAULT_PAGE_CONCURRENCY = 4
 
-WRITE_COMMANDS = ("decline", "cancel", "confirm", "mark-absent", "reschedule")
+WRITE_COMMANDS = (
+    "decline",
+    "cancel",
+    "confirm",
+    "mark-absent",
+    "reschedule",
+    "request-reschedule",
+    "add-attendee",
+    "remove-attendee",
+)
 
 #: The shared options' values when not given (their parsers default to SUPPRESS, so an option
 #: given before the command is not overwritten by the command's own parser).
@@ -224,6 +233,11 @@ def _add_list(commands: Any, shared: argparse.ArgumentParser) -> None:
     getting.add_argument("uids", nargs="+", metavar="UID")
     _add_format(getting)
 
+    attendees = commands.add_parser(
+        "attendees", parents=[shared], help="print the attendees of bookings, with their ids"
+    )
+    attendees.add_argument("uids", nargs="+", metavar="UID")
+
 
 def _write_command(
     commands: Any, shared: argparse.ArgumentParser, name: str, **texts: str
@@ -301,6 +315,47 @@ def _add_writes(commands: Any, shared: argparse.ArgumentParser) -> None:
     reschedule.add_argument("--start", type=parse_when, metavar="WHEN", help="new start (ISO 8601)")
     reschedule.add_argument("--reason", help=reason)
     reschedule.add_argument("--rescheduled-by", metavar="EMAIL")
+    _add_attendee_writes(commands, shared)
+
+
+def _add_attendee_writes(commands: Any, shared: argparse.ArgumentParser) -> None:
+    requesting = _write_command(
+        commands,
+        shared,
+        "request-reschedule",
+        help="cancel bookings and email the attendees a link to pick a new time",
+        description="Cancel bookings (marked rescheduled) and email each attendee a link to "
+        "book a new time. Safe to repeat: a repeat finds the booking cancelled.",
+    )
+    requesting.add_argument("--reason", help="why (shown to the attendee)")
+
+    adding = _write_command(
+        commands,
+        shared,
+        "add-attendee",
+        help="add a person to bookings (5 a minute)",
+        description="Add an attendee to bookings. Each line of --from-file may be "
+        "'UID EMAIL TIME_ZONE NAME...' to give every booking its own person; the options are "
+        "the default. Not safe to repeat: an add whose outcome is unknown is reported, never "
+        "retried (a repeat may add the person twice). Seated bookings refuse it.",
+    )
+    adding.add_argument("--email", metavar="EMAIL")
+    adding.add_argument("--name")
+    adding.add_argument("--time-zone", metavar="TZ", help="IANA time zone (Europe/Riga)")
+    adding.add_argument("--language", metavar="CODE", help="language of the emails (en, fr, ...)")
+
+    removing = _write_command(
+        commands,
+        shared,
+        "remove-attendee",
+        help="remove attendees from bookings (5 a minute)",
+        description="Remove attendees: each item is 'UID ATTENDEE_ID' (two arguments, or a line "
+        "of --from-file); `calbookings attendees UID` lists the ids. The booker cannot be "
+        "removed: cancel the booking instead.",
+    )
+    removing.add_argument(
+        "--attendee-id", type=_positive_int, metavar="ID", help="the id for items without one"
+    )
 
 
 def _add_demo(commands: Any, shared: argparse.ArgumentParser) -> None:
@@ -364,6 +419,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _pairs(words: list[str]) -> list[str]:
+    """``UID ID UID ID`` on the command line as items ``UID ID`` (a lone uid stays alone)."""
+    items: list[str] = []
+    for word in words:
+        if items and word.isdigit() and " " not in items[-1]:
+            items[-1] += " " + word
+        else:
+            items.append(word)
+    return items
+
+
 def fill_defaults(args: argparse.Namespace) -> argparse.Namespace:
     """Give the shared options not on the command line their defaults (``CAL_BASE_URL`` for
     the base URL)."""
@@ -372,6 +438,8 @@ def fill_defaults(args: argparse.Namespace) -> argparse.Namespace:
         values.setdefault(name, value)
     if args.base_url is None:
         args.base_url = os.environ.get("CAL_BASE_URL") or DEFAULT_BASE_URL
+    if args.command == "remove-attendee":
+        args.uids = _pairs(args.uids)
     args.concurrency_given = args.concurrency is not None
     if args.concurrency is None:
         args.concurrency = DEFAULT_CONCURRENCY

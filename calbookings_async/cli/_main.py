@@ -37,7 +37,7 @@ from ._common import (
     describe,
     logging_to_stderr,
 )
-from ._reads import run_get, run_list
+from ._reads import run_attendees, run_get, run_list
 from ._writes import run_writes
 
 __all__ = ["main"]
@@ -57,6 +57,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await run_list(args)
     if args.command == "get":
         return await run_get(args)
+    if args.command == "attendees":
+        return await run_attendees(args)
     if args.command == "demo":
         from ._demo import run_demo
 

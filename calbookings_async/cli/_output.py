@@ -15,7 +15,7 @@ import orjson
 
 from .._models import Booking
 
-__all__ = ["TABLE_HEADER", "booking_json", "booking_row", "write_bookings"]
+__all__ = ["TABLE_HEADER", "booking_json", "booking_row", "write_attendees", "write_bookings"]
 
 _COLUMNS = (("UID", 22), ("STATUS", 11), ("START (UTC)", 16), ("MIN", 4), ("ATTENDEE", 32))
 TABLE_HEADER = "  ".join(name.ljust(width) for name, width in _COLUMNS) + "  TITLE"
@@ -70,4 +70,14 @@ def write_bookings(
         count += 1
     if lines:
         out.write("\n".join(lines) + "\n")
+    return count
+
+
+def write_attendees(stream: IO[str], booking_uid: str, attendees: Iterable[Any]) -> int:
+    """Attendees as JSON lines, each with the ``booking_uid`` it belongs to; returns how many."""
+    count = 0
+    for attendee in attendees:
+        row = {"booking_uid": booking_uid, **attrs.asdict(attendee, recurse=True)}
+        stream.write(orjson.dumps(row, option=orjson.OPT_UTC_Z).decode() + "\n")
+        count += 1
     return count

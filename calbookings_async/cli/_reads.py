@@ -17,7 +17,7 @@ from typing import Any
 from .. import CalError, InvalidArgumentError, SortOrder
 from ._args import DEFAULT_PAGE_CONCURRENCY, flat
 from ._common import EXIT_FAILED, EXIT_OK, Tally, UsageError, describe, open_client
-from ._output import write_bookings
+from ._output import write_attendees, write_bookings
 from ._writes import bookings_of
 
 __all__ = ["NO_BOOKINGS", "run_get", "run_list"]
@@ -105,4 +105,20 @@ async def run_get(args: argparse.Namespace) -> int:
                 continue
             write_bookings(sys.stdout, bookings_of(result), table, header=header)
             header = False
+    return status
+
+
+async def run_attendees(args: argparse.Namespace) -> int:
+    """``calbookings attendees UID...``: each booking's attendees (the booker first), with
+    their ids, as JSON lines."""
+    status = EXIT_OK
+    async with open_client(args, Tally()) as cal:
+        for uid in args.uids:
+            try:
+                attendees = await cal.bookings.attendees(uid)
+            except CalError as error:
+                sys.stderr.write(f"calbookings: attendees {uid}: {describe(error)}\n")
+                status = EXIT_FAILED
+                continue
+            write_attendees(sys.stdout, uid, attendees)
     return status

@@ -24,7 +24,9 @@ from typing import IO, Any
 import attrs
 
 from .. import (
+    AddAttendeeInput,
     Booking,
+    BookingAttendee,
     Bookings,
     BulkRun,
     CalBookings,
@@ -46,7 +48,7 @@ from ._common import (
 )
 from ._dryrun import dry_run
 from ._items import open_items
-from ._output import write_bookings
+from ._output import write_attendees, write_bookings
 from ._progress import BulkProgress, pacer_report
 
 __all__ = ["SHOWN_FAILURES", "bookings_of", "run_writes", "write_operation"]
@@ -75,7 +77,61 @@ def write_operation(args: argparse.Namespace, bookings: Bookings) -> ItemCall:
         return _mark_absent(args, bookings)
     if command == "reschedule":
         return _reschedule(args, bookings)
+    if command == "request-reschedule":
+        reason = args.reason
+        return lambda uid: bookings.request_reschedule(uid.split()[0], reason=reason)
+    if command == "add-attendee":
+        return _add_attendee(args, bookings)
+    if command == "remove-attendee":
+        return _remove_attendee(args, bookings)
     raise AssertionError(command)
+
+
+def _add_attendee(args: argparse.Namespace, bookings: Bookings) -> ItemCall:
+    defaults = (args.email, args.time_zone, args.name)
+    language = args.language
+
+    async def add(line: str) -> BookingAttendee:
+        parts = line.split()
+        email, time_zone, name = defaults
+        if len(parts) > 1:
+            email = parts[1]
+        if len(parts) > 2:
+            time_zone = parts[2]
+        if len(parts) > 3:
+            name = " ".join(parts[3:])
+        for field, value, option in (
+            ("email", email, "--email"),
+            ("time_zone", time_zone, "--time-zone"),
+            ("name", name, "--name"),
+        ):
+            if not value:
+                raise InvalidArgumentError(field, f"missing: give {option}, or put it in the line")
+        person = AddAttendeeInput(email=email, name=name, time_zone=time_zone, language=language)
+        return await bookings.add_attendee(parts[0], person)
+
+    return add
+
+
+def _remove_attendee(args: argparse.Namespace, bookings: Bookings) -> ItemCall:
+    default_id: int | None = args.attendee_id
+
+    async def remove(line: str) -> BookingAttendee:
+        parts = line.split()
+        attendee_id = default_id
+        if len(parts) > 1:
+            if not parts[1].isdigit() or int(parts[1]) < 1:
+                raise InvalidArgumentError(
+                    "attendee_id", f"expected a positive whole number, got {parts[1]!r}"
+                )
+            attendee_id = int(parts[1])
+        if attendee_id is None:
+            raise InvalidArgumentError(
+                "attendee_id", "missing: give 'UID ATTENDEE_ID', or --attendee-id"
+            )
+        return await bookings.remove_attendee(parts[0], attendee_id)
+
+    return remove
 
 
 def _mark_absent(args: argparse.Namespace, bookings: Bookings) -> ItemCall:
@@ -231,6 +287,8 @@ def _take(
         if bookings and args.format != "none":
             write_bookings(sys.stdout, bookings, args.format == "table", header=counts.header)
             counts.header = False
+        elif isinstance(outcome.result, BookingAttendee) and args.format != "none":
+            write_attendees(sys.stdout, outcome.item.split()[0], [outcome.result])
         return
     if isinstance(error, CalError) and error.may_have_been_applied:
         counts.uncertain += 1
