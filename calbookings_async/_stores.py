@@ -258,6 +258,19 @@ class SQLiteStore:
         return connection
 
     def _open(self) -> sqlite3.Connection:
+        """A connection set up for the store. Setting up a new file (WAL mode, the schema) can
+        meet another process doing the same, which SQLite answers with "locked" at once rather
+        than through the busy timeout: those are tried again until the timeout has passed."""
+        give_up = time.monotonic() + self._busy_ms / 1000
+        while True:
+            try:
+                return self._open_once()
+            except StoreUnavailable:
+                if time.monotonic() >= give_up:
+                    raise
+                time.sleep(0.02)
+
+    def _open_once(self) -> sqlite3.Connection:
         try:
             connection = sqlite3.connect(
                 self.path, timeout=self._busy_ms / 1000, isolation_level=None
