@@ -50,13 +50,14 @@ from collections.abc import (
 )
 from contextvars import ContextVar
 from types import TracebackType
-from typing import Generic, TypeVar, cast
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 import attrs
 
 from ._errors import (
     APIStatusError,
     AuthenticationError,
+    CalError,
     ClientClosedError,
     InvalidArgumentError,
     PermissionDeniedError,
@@ -101,6 +102,12 @@ class Outcome(Generic[ItemT, ResultT]):
             failed before sending anything, such as an ``InvalidArgumentError``; the sum over
             every call when the operation makes several).
         elapsed: Seconds from the start of the item's call to its end, waits included.
+        skipped: The run's journal recorded this item done by an earlier run: nothing was
+            called or sent, ``result`` is ``None`` and ``error`` is ``None``.
+        settled: An earlier run left this item in flight (it crashed, was killed or
+            cancelled, or the outcome was uncertain): the operation was called again with the
+            same idempotency key, which reads the server's state back before sending anything.
+            ``True`` only when it succeeded.
     """
 
     item: ItemT
@@ -108,6 +115,8 @@ class Outcome(Generic[ItemT, ResultT]):
     error: Exception | None
     attempts: int
     elapsed: float
+    skipped: bool = False
+    settled: bool = False
 
     @property
     def ok(self) -> bool:
@@ -126,6 +135,10 @@ class Progress:
             no length (a generator, a file, an async iterable).
         rate: Items finished per second over the last few seconds (0.0 before the first).
         elapsed: Seconds since the run started.
+        skipped: Of the items done, those the journal recorded done by an earlier run
+            (nothing sent; 0 without a journal).
+        settled: Of the items done, those an earlier run left in flight that were settled
+            (see :attr:`Outcome.settled`; 0 without a journal).
     """
 
     done: int
@@ -133,6 +146,8 @@ class Progress:
     total: int | None
     rate: float
     elapsed: float
+    skipped: int = 0
+    settled: int = 0
 
     @property
     def succeeded(self) -> int:
@@ -170,6 +185,10 @@ class BulkReport(Generic[ItemT, ResultT]):
             (401 AuthenticationError) on item 'abc'"``.
         stop_error: The error that stopped the run (``None`` when it ran to the end or was
             cancelled).
+        skipped_count: Items the journal recorded done by an earlier run: skipped, nothing
+            sent (0 without a journal).
+        settled_count: Items an earlier run left in flight, settled by this one (0 without
+            a journal).
     """
 
     outcomes: list[Outcome[ItemT, ResultT]]
@@ -183,6 +202,13 @@ class BulkReport(Generic[ItemT, ResultT]):
     attempts: int
     stop_reason: str | None = None
     stop_error: BaseException | None = None
+    skipped_count: int = 0
+    settled_count: int = 0
+
+    @property
+    def sent_count(self) -> int:
+        """Items this run called afresh: ``done - skipped_count - settled_count``."""
+        return self.done - self.skipped_count - self.settled_count
 
     @property
     def succeeded(self) -> list[Outcome[ItemT, ResultT]]:
@@ -276,8 +302,12 @@ class BulkRun(Generic[ItemT, ResultT]):
         on_progress: Callable[[Progress], object] | None = None,
         clock: Callable[[], float] = time.monotonic,
         attempt_hooks: MutableSequence[Callable[[], object]] | None = None,
+        journal: Journal | None = None,
+        key: Callable[[ItemT], str] | None = None,
     ) -> None:
         _check_arguments(items, operation, concurrency, stop_on_error, on_progress)
+        _check_journal(journal, key)
+        self._resume = None if journal is None else _Resume(journal, key)
         self._items = items
         self._operation = operation
         self._concurrency = concurrency
@@ -305,6 +335,8 @@ class BulkRun(Generic[ItemT, ResultT]):
         self._failed: list[Outcome[ItemT, ResultT]] = []
         self._unfinished: list[ItemT] = []
         self._attempt_total = 0
+        self._skipped = 0
+        self._settled = 0
         self._outcomes: list[Outcome[ItemT, ResultT]] | None = None  # kept by collect() only
         self._recent: collections.deque[float] = collections.deque()
         self._started_at: float | None = None
@@ -392,6 +424,17 @@ class BulkRun(Generic[ItemT, ResultT]):
         return self._stop_reason
 
     @property
+    def skipped(self) -> int:
+        """Items the journal recorded done by an earlier run: skipped, nothing sent."""
+        return self._skipped
+
+    @property
+    def settled(self) -> int:
+        """Items an earlier run left in flight that this run settled (see
+        :attr:`Outcome.settled`)."""
+        return self._settled
+
+    @property
     def stop_error(self) -> BaseException | None:
         """The error that stopped the run (``None`` when it was cancelled or has not stopped)."""
         return self._stop_error
@@ -471,6 +514,8 @@ class BulkRun(Generic[ItemT, ResultT]):
             attempts=self._attempt_total,
             stop_reason=self._stop_reason,
             stop_error=self._stop_error,
+            skipped_count=self._skipped,
+            settled_count=self._settled,
         )
 
     async def cancel(self) -> None:
@@ -551,9 +596,14 @@ class BulkRun(Generic[ItemT, ResultT]):
                 return
             item = self._running[number] = taken[0]
             try:
-                outcome, misused = await _run_item(
-                    self._operation, item, self._clock, self._attempts
-                )
+                if self._resume is None:
+                    outcome, misused = await _run_item(
+                        self._operation, item, self._clock, self._attempts
+                    )
+                else:
+                    outcome, misused = await self._resume.run(
+                        self._operation, item, self._clock, self._attempts
+                    )
             except BaseException:
                 # Cut off by cancel() (or a KeyboardInterrupt): the item did not finish, and
                 # the run takes nothing more.
@@ -596,6 +646,8 @@ class BulkRun(Generic[ItemT, ResultT]):
 
     def _record(self, outcome: Outcome[ItemT, ResultT], misused: bool) -> None:
         self._attempt_total += outcome.attempts
+        self._skipped += outcome.skipped
+        self._settled += outcome.settled
         if outcome.error is None:
             self._succeeded.append(outcome.item)
         else:
@@ -610,7 +662,10 @@ class BulkRun(Generic[ItemT, ResultT]):
         """Stop the run if this item's error says no other item can succeed, or if asked to."""
         on_item = f"({_describe(error)}) on item {_short.repr(item)}"
         if misused:
-            self._stop(f"stopped: operation is not an async function {on_item}", error)
+            what = "the item has no journal key" if _names(error, "key") else (
+                "operation is not an async function"
+            )
+            self._stop(f"stopped: {what} {on_item}", error)
             if self._raise is None:
                 self._raise = error
             return
@@ -646,6 +701,8 @@ class BulkRun(Generic[ItemT, ResultT]):
             total=self._total,
             rate=rate,
             elapsed=now - started,
+            skipped=self._skipped,
+            settled=self._settled,
         )
         try:
             self._on_progress(progress)
@@ -766,3 +823,205 @@ async def _run_item(
         item=item, result=result, error=error, attempts=counter[0], elapsed=clock() - started
     )
     return outcome, misused
+
+
+# --- resuming through a journal ------------------------------------------------------------------
+
+#: How long a run holds an item's entry before another run may take it over (a run that dies
+#: holding it lets it go when this runs out). Renewed by each record.
+LEASE = 300.0
+
+#: The entry states an earlier run leaves behind when it did not see the item's outcome.
+IN_FLIGHT = frozenset({"claimed", "sent", "uncertain"})
+
+
+class ItemClaim(Protocol):
+    """What claiming an entry answered (see :class:`ItemJournal`)."""
+
+    @property
+    def won(self) -> bool:
+        """Whether this caller holds the entry now."""
+
+    @property
+    def token(self) -> str:
+        """Proof of holding it, for :meth:`ItemJournal.record`."""
+
+    @property
+    def previous(self) -> ItemEntry | None:
+        """The entry as it was before (``None``: new)."""
+
+
+class ItemEntry(Protocol):
+    """An entry's state: ``claimed``, ``sent``, ``done``, ``failed`` or ``uncertain``."""
+
+    @property
+    def state(self) -> str: ...
+
+
+class ItemJournal(Protocol):
+    """What a bulk run needs of a journal."""
+
+    async def claim(self, key: str, fingerprint: str, *, lease: float) -> ItemClaim: ...
+
+    async def record(
+        self, key: str, state: str, *, token: str, error: str | None = None
+    ) -> None: ...
+
+    async def wait(self, key: str, *, timeout: float) -> ItemEntry | None: ...
+
+
+Journal = ItemJournal
+
+
+class JournalBusyError(CalError):
+    """Another run held the item's entry past the wait: the item was not sent."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"journal entry {key!r} is held by another run; the item was not sent")
+        self.key = key
+
+#: Set while the call of an item an earlier run left in flight runs (see item_left_in_flight).
+_LEFT_IN_FLIGHT: ContextVar[bool] = ContextVar("calbookings_async_left_in_flight", default=False)
+
+#: Journal keys of a bulk run's items live under this prefix, apart from the idempotency keys
+#: the operation itself may pass to the SDK's unsafe writes (the same journal can hold both).
+KEY_PREFIX = "bulk:"
+
+
+def item_left_in_flight() -> bool:
+    """Whether the bulk item whose call runs here was left in flight by an earlier run.
+
+    True inside the operation of an item that a journal recorded as sent but not finished (the
+    process was killed, or the outcome was uncertain). A state-setting write may then find its
+    booking already in the state asked for by the earlier attempt: that is settled by reading
+    the booking back, not reported as a failure.
+    """
+    return _LEFT_IN_FLIGHT.get()
+
+
+def _check_journal(journal: object, key: object) -> None:
+    """Refuse a ``key`` without a journal, or one that is not callable."""
+    if key is not None and not callable(key):
+        raise InvalidArgumentError("key", "must be callable: key=lambda item: item.id")
+    if key is not None and journal is None:
+        raise InvalidArgumentError("key", "has no use without journal=")
+
+
+def _names(error: Exception, argument: str) -> bool:
+    """Whether ``error`` is an ``InvalidArgumentError`` about ``argument``."""
+    return isinstance(error, InvalidArgumentError) and error.argument == argument
+
+
+class _Resume:
+    """A bulk run's journal: what an earlier run did with each item, and this run's record.
+
+    Each item has an entry under ``bulk:<key>``. Before the item's call the run claims the
+    entry: ``done`` by an earlier run means the item is skipped; an entry left in flight (its
+    claimant's lease ran out, or its outcome was uncertain) means the item is settled (its
+    call runs again with :func:`item_left_in_flight` true: an unsafe write's idempotency key
+    reads the server's state back before sending, a state-setting write is read back when the
+    server answers that the booking is already in that state); anything else means the item is
+    sent. After the call the entry records ``done``, ``failed`` or ``uncertain``. A run killed
+    between the two leaves the entry in flight, for the next run to settle.
+    """
+
+    def __init__(self, journal: Journal, key: Callable[[Any], str] | None) -> None:
+        self._journal = journal
+        self._key = key
+        self._tokens: dict[str, str] = {}
+
+    def key_of(self, item: object) -> str:
+        """The item's journal key (the item itself when it is a string and no ``key`` is given).
+
+        Raises:
+            InvalidArgumentError: No ``key`` and the item is not a string, or ``key``
+                returned something other than a non-empty string (names ``key``).
+        """
+        if self._key is None:
+            if not isinstance(item, str):
+                raise InvalidArgumentError(
+                    "key",
+                    f"missing: the items are {type(item).__name__}, not strings; "
+                    "give key=lambda item: ... (a string that identifies the item)",
+                )
+            name: object = item
+        else:
+            name = self._key(item)
+        if not isinstance(name, str) or not name:
+            raise InvalidArgumentError(
+                "key", f"must return a non-empty string, returned {_short.repr(name)}"
+            )
+        return KEY_PREFIX + name
+
+    async def run(
+        self,
+        operation: Callable[[ItemT], Awaitable[ResultT]],
+        item: ItemT,
+        clock: Callable[[], float],
+        attempts: ContextVar[list[int] | None],
+    ) -> tuple[Outcome[ItemT, ResultT], bool]:
+        """One item's call through the journal: its outcome, and whether it stops the run."""
+        started = clock()
+        try:
+            name = self.key_of(item)
+        except Exception as error:  # a bad key, or a bug in the caller's key function
+            return _not_run(item, error, clock() - started), True
+        try:
+            step = await self._begin(name)
+        except Exception as error:  # the journal failed: nothing is sent
+            return _not_run(item, error, clock() - started), False
+        if step == "done":
+            outcome: Outcome[ItemT, ResultT] = Outcome(
+                item=item, result=None, error=None, attempts=0, elapsed=clock() - started,
+                skipped=True,
+            )  # fmt: skip
+            return outcome, False
+        token = _LEFT_IN_FLIGHT.set(step == "settle")
+        try:
+            outcome, misused = await _run_item(operation, item, clock, attempts)
+        finally:
+            _LEFT_IN_FLIGHT.reset(token)
+        try:
+            await self._end(name, outcome.error)
+        except Exception:
+            # The write's outcome stands; the entry stays in flight and the next run settles it.
+            logger.warning("bulk run: the journal could not record item %s", _short.repr(item))
+        if step == "settle" and outcome.error is None:
+            outcome = attrs.evolve(outcome, settled=True)
+        return outcome, misused
+
+    async def _begin(self, name: str) -> str:
+        """Claim the item's entry: ``"done"``, ``"settle"`` or ``"send"`` (see the class)."""
+        claim = await self._journal.claim(name, name, lease=LEASE)
+        if not claim.won:
+            # Another run holds the item now: wait for its outcome.
+            entry = await self._journal.wait(name, timeout=LEASE)
+            if entry is not None and entry.state == "done":
+                return "done"
+            claim = await self._journal.claim(name, name, lease=LEASE)
+            if not claim.won:
+                raise JournalBusyError(name)
+        before = claim.previous
+        if before is not None and before.state == "done":
+            await self._journal.record(name, "done", token=claim.token)
+            return "done"
+        await self._journal.record(name, "sent", token=claim.token)
+        self._tokens[name] = claim.token
+        in_flight = before is not None and before.state in IN_FLIGHT
+        return "settle" if in_flight else "send"
+
+    async def _end(self, name: str, error: Exception | None) -> None:
+        """Record the item's outcome: done, failed, or uncertain (the write may have been
+        applied)."""
+        token = self._tokens.pop(name)
+        if error is None:
+            await self._journal.record(name, "done", token=token)
+        elif getattr(error, "may_have_been_applied", False):
+            await self._journal.record(name, "uncertain", token=token)
+        else:
+            await self._journal.record(name, "failed", token=token, error=str(error)[:200])
+
+
+def _not_run(item: ItemT, error: Exception, elapsed: float) -> Outcome[ItemT, Any]:
+    """The outcome of an item whose call was never made."""
+    return Outcome(item=item, result=None, error=error, attempts=0, elapsed=elapsed)
