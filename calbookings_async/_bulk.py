@@ -23,8 +23,12 @@ HTTP attempts are counted per item by the run itself: each item's call runs with
 context variable of the run (tasks the call starts inherit it), and :meth:`BulkRun.count_attempt`,
 which the client's session calls before every attempt, adds one to the counter in force.
 
-This module imports ``_validate`` and ``_errors``; never ``_client``, ``_session`` or
-``_bookings``: it runs any coroutine function, not only the SDK's.
+With a journal, each item's call is recorded before and after (see :class:`_Resume`), so the
+same items run again after a crash skip what was done, settle what was in flight and send the
+rest.
+
+This module imports ``_validate``, ``_errors`` and ``_stores`` (item entries on a store); never
+``_client``, ``_session`` or ``_bookings``: it runs any coroutine function, not only the SDK's.
 """
 
 from __future__ import annotations
@@ -33,9 +37,13 @@ import asyncio
 import collections
 import contextlib
 import inspect
+import json
 import logging
+import os
 import reprlib
+import socket
 import time
+import uuid
 import weakref
 from collections.abc import (
     AsyncGenerator,
@@ -62,6 +70,7 @@ from ._errors import (
     InvalidArgumentError,
     PermissionDeniedError,
 )
+from ._stores import KEEP, Store, _Marker
 from ._validate import check_bool, check_int
 
 __all__ = ["BulkReport", "BulkRun", "Outcome", "Progress"]
@@ -286,10 +295,18 @@ class BulkRun(Generic[ItemT, ResultT]):
             adds its :meth:`count_attempt` to it while it runs and removes it when it ends.
             :meth:`CalBookings.bulk` passes its own; without it, ``attempts`` counts only
             what something else reports through :meth:`count_attempt`.
+        journal: Record each item's outcome there, under ``bulk:<key>``: the same items run
+            again with the same journal skip the items done (:attr:`Outcome.skipped`), settle
+            the items an earlier run left in flight (:attr:`Outcome.settled`, with
+            :func:`item_left_in_flight` true in their call) and send the rest.
+        key: The journal key of an item (a non-empty string). Defaults to the item itself
+            when it is a string; an item that is not, with no ``key``, stops the run at that
+            item and iterating it raises :class:`InvalidArgumentError` naming ``key``.
 
     Raises:
         InvalidArgumentError: ``concurrency`` is not a positive integer, ``operation`` or
-            ``on_progress`` is not callable, or ``items`` is not iterable.
+            ``on_progress`` is not callable, ``items`` is not iterable, or ``key`` is given
+            without a journal or is not callable.
     """
 
     def __init__(
@@ -662,8 +679,10 @@ class BulkRun(Generic[ItemT, ResultT]):
         """Stop the run if this item's error says no other item can succeed, or if asked to."""
         on_item = f"({_describe(error)}) on item {_short.repr(item)}"
         if misused:
-            what = "the item has no journal key" if _names(error, "key") else (
-                "operation is not an async function"
+            what = (
+                "the item has no journal key"
+                if _names(error, "key")
+                else "operation is not an async function"
             )
             self._stop(f"stopped: {what} {on_item}", error)
             if self._raise is None:
@@ -880,6 +899,7 @@ class JournalBusyError(CalError):
         super().__init__(f"journal entry {key!r} is held by another run; the item was not sent")
         self.key = key
 
+
 #: Set while the call of an item an earlier run left in flight runs (see item_left_in_flight).
 _LEFT_IN_FLIGHT: ContextVar[bool] = ContextVar("calbookings_async_left_in_flight", default=False)
 
@@ -946,7 +966,12 @@ class _Resume:
                 )
             name: object = item
         else:
-            name = self._key(item)
+            try:
+                name = self._key(item)
+            except Exception as error:  # a bug in the caller's key function
+                raise InvalidArgumentError(
+                    "key", f"raised {type(error).__name__}: {_short.repr(str(error))}"
+                ) from error
         if not isinstance(name, str) or not name:
             raise InvalidArgumentError(
                 "key", f"must return a non-empty string, returned {_short.repr(name)}"
@@ -964,7 +989,7 @@ class _Resume:
         started = clock()
         try:
             name = self.key_of(item)
-        except Exception as error:  # a bad key, or a bug in the caller's key function
+        except InvalidArgumentError as error:
             return _not_run(item, error, clock() - started), True
         try:
             step = await self._begin(name)
@@ -979,6 +1004,12 @@ class _Resume:
         token = _LEFT_IN_FLIGHT.set(step == "settle")
         try:
             outcome, misused = await _run_item(operation, item, clock, attempts)
+        except BaseException:
+            # Cut off (a cancel): the write may be out. Say so, so that the next run settles
+            # it at once instead of waiting for this run's lease.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._end(name, _CUT_OFF))
+            raise
         finally:
             _LEFT_IN_FLIGHT.reset(token)
         try:
@@ -993,27 +1024,25 @@ class _Resume:
     async def _begin(self, name: str) -> str:
         """Claim the item's entry: ``"done"``, ``"settle"`` or ``"send"`` (see the class)."""
         claim = await self._journal.claim(name, name, lease=LEASE)
-        if not claim.won:
-            # Another run holds the item now: wait for its outcome.
-            entry = await self._journal.wait(name, timeout=LEASE)
-            if entry is not None and entry.state == "done":
-                return "done"
+        if not claim.won and not _done(claim.previous):
+            # Another run holds the item now: wait for its outcome, then try once more.
+            await self._journal.wait(name, timeout=LEASE)
             claim = await self._journal.claim(name, name, lease=LEASE)
-            if not claim.won:
+            if not claim.won and not _done(claim.previous):
                 raise JournalBusyError(name)
-        before = claim.previous
-        if before is not None and before.state == "done":
-            await self._journal.record(name, "done", token=claim.token)
+        if not claim.won:
             return "done"
         await self._journal.record(name, "sent", token=claim.token)
         self._tokens[name] = claim.token
-        in_flight = before is not None and before.state in IN_FLIGHT
-        return "settle" if in_flight else "send"
+        before = claim.previous
+        return "settle" if before is not None and before.state in IN_FLIGHT else "send"
 
     async def _end(self, name: str, error: Exception | None) -> None:
         """Record the item's outcome: done, failed, or uncertain (the write may have been
         applied)."""
-        token = self._tokens.pop(name)
+        token = self._tokens.pop(name, None)
+        if token is None:
+            return
         if error is None:
             await self._journal.record(name, "done", token=token)
         elif getattr(error, "may_have_been_applied", False):
@@ -1022,6 +1051,138 @@ class _Resume:
             await self._journal.record(name, "failed", token=token, error=str(error)[:200])
 
 
+class _CutOff(CalError):
+    """An item's call was cancelled in flight: its write may have been applied."""
+
+    may_have_been_applied = True
+
+
+_CUT_OFF = _CutOff("cancelled in flight")
+
+
+def _done(entry: ItemEntry | None) -> bool:
+    return entry is not None and entry.state == "done"
+
+
 def _not_run(item: ItemT, error: Exception, elapsed: float) -> Outcome[ItemT, Any]:
     """The outcome of an item whose call was never made."""
     return Outcome(item=item, result=None, error=error, attempts=0, elapsed=elapsed)
+
+
+# --- item entries on a store -------------------------------------------------------------------
+
+#: The format of an item entry; an entry of another format is refused, never misread.
+ENTRY_VERSION = 1
+#: How long finished entries are kept (seconds): a week, like the journal's default retention.
+RETENTION = 7 * 24 * 3600.0
+#: Seconds between two looks at an entry another run holds.
+WAIT_STEP = 0.05
+
+
+@attrs.frozen
+class StoreEntry:
+    """An item entry as a store holds it (JSON: ``v``, ``state``, ``owner``, ``until``)."""
+
+    state: str
+    owner: str = ""
+    until: float = 0.0
+    error: str | None = None
+
+
+@attrs.frozen
+class StoreClaim:
+    """What :meth:`StoreItemJournal.claim` answered."""
+
+    won: bool
+    token: str
+    previous: StoreEntry | None
+
+
+class StoreItemJournal:
+    """A bulk run's item entries on a :class:`~calbookings_async._stores.Store` (SQLite, Redis).
+
+    Claiming is one atomic step of the store: an entry that is absent, failed, uncertain, or
+    held by a run whose lease ran out (or, on this machine, whose process is gone) is taken;
+    a ``done`` entry is left as it is; an entry another live run holds is not taken.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    async def claim(self, key: str, fingerprint: str, *, lease: float) -> StoreClaim:
+        """Take the entry for this run, unless it is done or held by another live run."""
+        token = f"{self._me}:{uuid.uuid4().hex[:8]}"
+
+        def update(record: bytes | None, now: float) -> tuple[bytes | _Marker, StoreClaim]:
+            previous = None if record is None else _entry(key, record)
+            if previous is not None and (
+                previous.state == "done" or (previous.state in ("claimed", "sent")
+                and previous.until > now and _alive(previous.owner))
+            ):  # fmt: skip
+                return KEEP, StoreClaim(False, "", previous)
+            return _record("claimed", token, now + lease), StoreClaim(True, token, previous)
+
+        return await self._store.transact(key, update, ttl=RETENTION)
+
+    async def record(self, key: str, state: str, *, token: str, error: str | None = None) -> None:
+        """Record a state of the entry this run holds (renewing its lease)."""
+
+        def update(record: bytes | None, now: float) -> tuple[bytes | _Marker, None]:
+            current = None if record is None else _entry(key, record)
+            if current is not None and current.owner != token:
+                return KEEP, None  # taken over by another run since: its record stands
+            return _record(state, token, now + LEASE, error), None
+
+        await self._store.transact(key, update, ttl=RETENTION)
+
+    async def wait(self, key: str, *, timeout: float) -> StoreEntry | None:
+        """The entry once no live run holds it, or as it is after ``timeout`` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            entry = await self._store.transact(
+                key, lambda record, now: (KEEP, None if record is None else _entry(key, record))
+            )
+            if entry is None or entry.state not in ("claimed", "sent"):
+                return entry
+            if loop.time() >= deadline:
+                return entry
+            await asyncio.sleep(WAIT_STEP)
+
+    async def aclose(self) -> None:
+        """Close the store."""
+        await self._store.aclose()
+
+
+def _record(state: str, owner: str, until: float, error: str | None = None) -> bytes:
+    entry = {"v": ENTRY_VERSION, "state": state, "owner": owner, "until": until, "error": error}
+    return json.dumps(entry).encode()
+
+
+def _entry(key: str, record: bytes) -> StoreEntry:
+    """An entry read back; one of another format is refused with an error naming the key."""
+    try:
+        data = json.loads(record)
+        if data.get("v") != ENTRY_VERSION:
+            raise ValueError(f"format {data.get('v')!r}, this SDK reads {ENTRY_VERSION}")
+        return StoreEntry(data["state"], data["owner"], float(data["until"]), data.get("error"))
+    except (ValueError, KeyError, TypeError, AttributeError) as problem:
+        raise InvalidArgumentError(
+            "journal", f"entry {key!r} cannot be read ({problem}): written by another version?"
+        ) from None
+
+
+def _alive(owner: str) -> bool:
+    """Whether the process that holds an entry may still run (on another machine: assume so)."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True

@@ -4,10 +4,15 @@ are sent; the counts in the outcomes, the progress and the report; a missing key
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from _journal_double import JournalDouble as MemoryJournal
 
 from calbookings_async import (
     BulkRun,
@@ -16,9 +21,18 @@ from calbookings_async import (
     Progress,
     TransportError,
 )
-from calbookings_async._bulk import item_left_in_flight
+from calbookings_async._bulk import StoreItemJournal, item_left_in_flight
+from calbookings_async._stores import SQLiteStore, StoreUnavailable
 
 pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture
+async def journal(tmp_path: Path) -> AsyncIterator[StoreItemJournal]:
+    """Item entries in a real SQLite file."""
+    entries = StoreItemJournal(SQLiteStore(tmp_path / "journal.sqlite3"))
+    yield entries
+    await entries.aclose()
 
 
 class Calls:
@@ -45,8 +59,9 @@ def uncertain() -> TransportError:
     return error
 
 
-async def test_a_second_run_skips_the_items_done_and_sends_nothing() -> None:
-    journal = MemoryJournal()
+async def test_a_second_run_skips_the_items_done_and_sends_nothing(
+    journal: StoreItemJournal,
+) -> None:
     items = [f"uid-{n}" for n in range(30)]
     first = Calls()
     report = await BulkRun(items, first, concurrency=5, journal=journal).collect()
@@ -67,8 +82,9 @@ async def test_a_second_run_skips_the_items_done_and_sends_nothing() -> None:
     assert progress[-1].done == 30
 
 
-async def test_uncertain_items_are_settled_and_failed_ones_sent_again() -> None:
-    journal = MemoryJournal()
+async def test_uncertain_items_are_settled_and_failed_ones_sent_again(
+    journal: StoreItemJournal,
+) -> None:
     items = ["a", "b", "c", "d"]
     missing = NotFoundError(status_code=404, message="no such booking")
     first = Calls(fail={"b": uncertain(), "c": missing})
@@ -89,8 +105,9 @@ async def test_uncertain_items_are_settled_and_failed_ones_sent_again() -> None:
     assert (report.skipped_count, report.settled_count, report.sent_count) == (2, 1, 1)
 
 
-async def test_items_cut_off_in_flight_are_settled_by_the_next_run() -> None:
-    journal = MemoryJournal()
+async def test_items_cut_off_in_flight_are_settled_by_the_next_run(
+    journal: StoreItemJournal,
+) -> None:
     gate = asyncio.Event()
     started: list[str] = []
 
@@ -121,8 +138,7 @@ async def test_items_cut_off_in_flight_are_settled_by_the_next_run() -> None:
     assert (report.skipped_count, report.settled_count, report.sent_count) == (2, 2, 0)
 
 
-async def test_the_key_function_names_items_that_are_not_strings() -> None:
-    journal = MemoryJournal()
+async def test_the_key_function_names_items_that_are_not_strings(journal: StoreItemJournal) -> None:
     items = [{"id": n} for n in range(6)]
     calls = Calls()
     first = BulkRun(
@@ -137,9 +153,9 @@ async def test_the_key_function_names_items_that_are_not_strings() -> None:
     assert report.skipped_count == 6
 
 
-async def test_a_missing_key_is_refused_naming_key() -> None:
+async def test_a_missing_key_is_refused_naming_key(journal: StoreItemJournal) -> None:
     calls = Calls()
-    run = BulkRun([{"id": 1}, {"id": 2}], calls, journal=MemoryJournal())
+    run = BulkRun([{"id": 1}, {"id": 2}], calls, journal=journal)
     with pytest.raises(InvalidArgumentError) as raised:
         await run.collect()
     assert raised.value.argument == "key"
@@ -148,18 +164,18 @@ async def test_a_missing_key_is_refused_naming_key() -> None:
     assert run.stop_reason is not None
     assert "no journal key" in run.stop_reason
 
-    bad = BulkRun(["x"], calls, journal=MemoryJournal(), key=lambda item: "")
+    bad = BulkRun(["x"], calls, journal=journal, key=lambda item: "")
     with pytest.raises(InvalidArgumentError) as raised:
         await bad.collect()
     assert raised.value.argument == "key"
 
 
-async def test_key_needs_a_journal_and_must_be_callable() -> None:
+async def test_key_needs_a_journal_and_must_be_callable(journal: StoreItemJournal) -> None:
     with pytest.raises(InvalidArgumentError) as raised:
         BulkRun(["x"], Calls(), key=lambda item: item)
     assert raised.value.argument == "key"
     with pytest.raises(InvalidArgumentError) as raised:
-        BulkRun(["x"], Calls(), journal=MemoryJournal(), key="id")  # type: ignore[arg-type]
+        BulkRun(["x"], Calls(), journal=journal, key="id")  # type: ignore[arg-type]
     assert raised.value.argument == "key"
 
 
@@ -171,3 +187,49 @@ async def test_without_a_journal_nothing_is_skipped() -> None:
     assert sorted(calls.items) == ["a", "a", "b", "b"]
     assert (report.skipped_count, report.settled_count, report.sent_count) == (0, 0, 2)
     assert not item_left_in_flight()
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+async def test_an_item_held_by_a_process_that_died_is_settled_at_once(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "journal.sqlite3")
+    owner = f"{socket.gethostname()}:{_dead_pid()}:x"
+    held = json.dumps({"v": 1, "state": "sent", "owner": owner, "until": 1e12, "error": None})
+    await store.transact("bulk:a", lambda record, now: (held.encode(), None))
+    journal = StoreItemJournal(store)
+    calls = Calls()
+    report = await BulkRun(["a", "b"], calls, journal=journal).collect()
+    await journal.aclose()
+    assert calls.left_in_flight == {"a": True, "b": False}
+    assert (report.skipped_count, report.settled_count, report.sent_count) == (0, 1, 1)
+
+
+async def test_an_entry_of_another_format_is_refused_and_nothing_sent(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "journal.sqlite3")
+    await store.transact("bulk:a", lambda record, now: (b'{"v": 99, "state": "done"}', None))
+    journal = StoreItemJournal(store)
+    calls = Calls()
+    report = await BulkRun(["a", "b"], calls, journal=journal).collect()
+    await journal.aclose()
+    assert calls.items == ["b"]
+    [failed] = report.failed
+    assert isinstance(failed.error, InvalidArgumentError)
+    assert failed.error.argument == "journal"
+    assert "'bulk:a'" in str(failed.error)
+    assert "format 99" in str(failed.error)
+
+
+async def test_a_journal_that_fails_sends_nothing(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "journal.sqlite3")
+    journal = StoreItemJournal(store)
+    await store.aclose()  # a closed store refuses every step
+    calls = Calls()
+    report = await BulkRun(["a", "b"], calls, journal=journal).collect()
+    assert calls.items == []
+    assert report.failed_count == 2
+    assert all(isinstance(o.error, StoreUnavailable) for o in report.failed)
