@@ -70,7 +70,7 @@ from ._errors import (
     InvalidArgumentError,
     PermissionDeniedError,
 )
-from ._stores import KEEP, Store, _Marker
+from ._stores import KEEP, SQLiteStore, Store, _Marker
 from ._validate import check_bool, check_int
 
 __all__ = ["BulkReport", "BulkRun", "Outcome", "Progress"]
@@ -298,7 +298,9 @@ class BulkRun(Generic[ItemT, ResultT]):
         journal: Record each item's outcome there, under ``bulk:<key>``: the same items run
             again with the same journal skip the items done (:attr:`Outcome.skipped`), settle
             the items an earlier run left in flight (:attr:`Outcome.settled`, with
-            :func:`item_left_in_flight` true in their call) and send the rest.
+            :func:`item_left_in_flight` true in their call) and send the rest. A path: a
+            SQLite file the run opens (creating it) and closes when it ends, shared safely by
+            every process of the machine; or an object with the :class:`ItemJournal` calls.
         key: The journal key of an item (a non-empty string). Defaults to the item itself
             when it is a string; an item that is not, with no ``key``, stops the run at that
             item and iterating it raises :class:`InvalidArgumentError` naming ``key``.
@@ -319,11 +321,18 @@ class BulkRun(Generic[ItemT, ResultT]):
         on_progress: Callable[[Progress], object] | None = None,
         clock: Callable[[], float] = time.monotonic,
         attempt_hooks: MutableSequence[Callable[[], object]] | None = None,
-        journal: Journal | None = None,
+        journal: Journal | str | os.PathLike[str] | None = None,
         key: Callable[[ItemT], str] | None = None,
     ) -> None:
         _check_arguments(items, operation, concurrency, stop_on_error, on_progress)
         _check_journal(journal, key)
+        self._owned_journal: StoreItemJournal | None = None
+        if isinstance(journal, (str, os.PathLike)):
+            try:
+                store = SQLiteStore(journal)
+            except InvalidArgumentError as error:
+                raise InvalidArgumentError("journal", error.problem) from None
+            journal = self._owned_journal = StoreItemJournal(store)
         self._resume = None if journal is None else _Resume(journal, key)
         self._items = items
         self._operation = operation
@@ -751,6 +760,9 @@ class BulkRun(Generic[ItemT, ResultT]):
             if aclose is not None:
                 with contextlib.suppress(Exception):
                     await aclose()
+        if self._owned_journal is not None:
+            journal, self._owned_journal = self._owned_journal, None
+            await journal.aclose()
         self._finish()
 
     def _finish(self) -> None:
@@ -920,7 +932,17 @@ def item_left_in_flight() -> bool:
 
 
 def _check_journal(journal: object, key: object) -> None:
-    """Refuse a ``key`` without a journal, or one that is not callable."""
+    """Refuse a journal that is not one, a ``key`` without a journal, or one not callable."""
+    if journal is not None and not isinstance(journal, (str, os.PathLike)):
+        missing = [
+            n for n in ("claim", "record", "wait") if not callable(getattr(journal, n, None))
+        ]
+        if missing:
+            raise InvalidArgumentError(
+                "journal",
+                f"expected a path or a journal, got {type(journal).__name__} "
+                f"(without {', '.join(missing)})",
+            )
     if key is not None and not callable(key):
         raise InvalidArgumentError("key", "must be callable: key=lambda item: item.id")
     if key is not None and journal is None:

@@ -522,7 +522,7 @@ class CalBookings:
         concurrency: int = 20,
         stop_on_error: bool = False,
         on_progress: Callable[[Progress], object] | None = None,
-        journal: Journal | None = None,
+        journal: Journal | str | os.PathLike[str] | None = None,
         key: Callable[[ItemT], str] | None = None,
     ) -> BulkRun[ItemT, ResultT]:
         """Run ``operation`` over every item, ``concurrency`` at a time, one outcome per item.
@@ -553,7 +553,8 @@ class CalBookings:
             journal: Record each item's outcome there (under ``bulk:<key>``), so that the same
                 items run again with the same journal (after a crash, a kill or a cancel)
                 skip the items done, settle the items left in flight and send the rest
-                (:attr:`Outcome.skipped`, :attr:`Outcome.settled`; counted in the report).
+                (:attr:`Outcome.skipped`, :attr:`Outcome.settled`; counted in the report). A
+                path names a SQLite file, opened by the run and closed when it ends.
             key: The journal key of an item (a non-empty string identifying it, such as its
                 job id). Defaults to the item itself when it is a string.
 
@@ -586,7 +587,7 @@ class CalBookings:
         concurrency: int = 20,
         stop_on_error: bool = False,
         on_progress: Callable[[Progress], object] | None = None,
-        journal: Journal | None = None,
+        journal: Journal | str | os.PathLike[str] | None = None,
         key: Callable[[ItemT], str] | None = None,
     ) -> BulkReport[ItemT, ResultT]:
         """Run ``operation`` over every item (see :meth:`bulk`) and return the whole report.

@@ -233,3 +233,27 @@ async def test_a_journal_that_fails_sends_nothing(tmp_path: Path) -> None:
     assert calls.items == []
     assert report.failed_count == 2
     assert all(isinstance(o.error, StoreUnavailable) for o in report.failed)
+
+
+async def test_a_path_is_a_sqlite_journal_the_run_opens_and_closes(tmp_path: Path) -> None:
+    path = tmp_path / "runs" / "journal.sqlite3"
+    calls = Calls()
+    report = await BulkRun(["a", "b"], calls, journal=path).collect()
+    assert report.sent_count == 2
+    assert path.exists()
+    again = Calls()
+    report = await BulkRun(["a", "b", "c"], again, journal=str(path)).collect()
+    assert again.items == ["c"]
+    assert (report.skipped_count, report.sent_count) == (2, 1)
+
+
+async def test_a_journal_that_is_not_one_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InvalidArgumentError) as raised:
+        BulkRun(["a"], Calls(), journal=42)  # type: ignore[arg-type]
+    assert raised.value.argument == "journal"
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    with pytest.raises(InvalidArgumentError) as raised:
+        BulkRun(["a"], Calls(), journal=blocked / "journal.sqlite3")
+    assert raised.value.argument == "journal"
+    assert str(blocked) in str(raised.value)
