@@ -8,6 +8,7 @@ state directory is the test's own (``XDG_STATE_HOME``, set for every test in ``c
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -48,12 +49,17 @@ def journals() -> list[Path]:
     return sorted(state_dir().glob("*.sqlite3"))
 
 
+def uid_file(tmp_path: Path, uids: list[str]) -> Path:
+    source = tmp_path / "uids.txt"
+    source.write_text("\n".join(uids) + "\n")
+    return source
+
+
 def test_the_same_command_again_skips_what_is_done(
     served: EmulatorThread, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     uids = served.uids("regular")[:8]
-    source = tmp_path / "uids.txt"
-    source.write_text("\n".join(uids) + "\n")
+    source = uid_file(tmp_path, uids)
     argv = ("cancel", "--from-file", str(source), "--reason", "Closed", "--base-url", served.url)
 
     code, _, err = run(capsys, *argv)
@@ -172,8 +178,7 @@ def test_killed_mid_run_the_same_command_resumes_it(
     served: EmulatorThread, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     uids = served.uids("regular")[:60]
-    source = tmp_path / "uids.txt"
-    source.write_text("\n".join(uids) + "\n")
+    source = uid_file(tmp_path, uids)
     argv = ["cancel", "--from-file", str(source), "--concurrency", "4", "--base-url", served.url]
     child = subprocess.Popen(
         [sys.executable, "-m", "calbookings_async", *argv],
@@ -193,7 +198,9 @@ def test_killed_mid_run_the_same_command_resumes_it(
 
     code, _, err = run(capsys, *argv)
     assert code == 0, err
-    summary = err.splitlines()[-1]
-    skipped = int(summary.split(": ")[1].split(" skipped")[0])
+    counts = re.search(r"(\d+) skipped as done, (\d+) settled, (\d+) sent", err)
+    assert counts is not None
+    skipped, settled, sent = (int(n) for n in counts.groups())
     assert 0 < skipped <= applied
+    assert skipped + settled + sent == len(uids)
     assert all(ledger.count("cancel", uid) == 1 for uid in uids)
