@@ -325,15 +325,7 @@ class BulkRun(Generic[ItemT, ResultT]):
         key: Callable[[ItemT], str] | None = None,
     ) -> None:
         _check_arguments(items, operation, concurrency, stop_on_error, on_progress)
-        _check_journal(journal, key)
-        self._owned_journal: StoreItemJournal | None = None
-        if isinstance(journal, (str, os.PathLike)):
-            try:
-                store = SQLiteStore(journal)
-            except InvalidArgumentError as error:
-                raise InvalidArgumentError("journal", error.problem) from None
-            journal = self._owned_journal = StoreItemJournal(store)
-        self._resume = None if journal is None else _Resume(journal, key)
+        self._resume, self._owned_journal = _open_journal(journal, key)
         self._items = items
         self._operation = operation
         self._concurrency = concurrency
@@ -929,6 +921,28 @@ def item_left_in_flight() -> bool:
     the booking back, not reported as a failure.
     """
     return _LEFT_IN_FLIGHT.get()
+
+
+def _open_journal(
+    journal: Journal | str | os.PathLike[str] | None, key: Callable[[Any], str] | None
+) -> tuple[_Resume | None, StoreItemJournal | None]:
+    """The run's journal and, when given a path, the SQLite journal it opened (and closes).
+
+    Raises:
+        InvalidArgumentError: A journal that is not one, a bad ``key``, or a path whose
+            directory cannot be created (names ``journal`` and the path).
+    """
+    _check_journal(journal, key)
+    if journal is None:
+        return None, None
+    if isinstance(journal, (str, os.PathLike)):
+        try:
+            store = SQLiteStore(journal)
+        except InvalidArgumentError as error:
+            raise InvalidArgumentError("journal", error.problem) from None
+        owned = StoreItemJournal(store)
+        return _Resume(owned, key), owned
+    return _Resume(journal, key), None
 
 
 def _check_journal(journal: object, key: object) -> None:

@@ -73,6 +73,59 @@ RUN_LIMIT = 120.0
 # --- the client process ---------------------------------------------------------------------------
 
 
+#: The status each state-setting kind leaves its booking in.
+TARGET = {"cancel": "cancelled", "confirm": "accepted", "decline": "rejected"}
+
+
+async def _applied(bookings: Any, item: dict[str, Any]) -> Any:
+    """The booking showing the item's write applied, or ``None`` (the read-back)."""
+    kind = item["kind"]
+    if kind == "create":
+        page = await bookings.list(attendee_email=item["email"], take=5)
+        return next(iter(page.items), None)
+    booking = await bookings.get(item["uid"])
+    if kind == "reschedule":
+        moved = booking.rescheduled_to_uid
+        return await bookings.get(moved) if moved else None
+    if kind == "add_guests":
+        emails = {a.email for a in booking.attendees} | set(booking.guests)
+        return booking if item["email"] in emails else None
+    if kind == "mark_absent":
+        return booking if any(a.absent for a in booking.attendees) else None
+    return booking if booking.status == TARGET[kind] else None
+
+
+async def _send(bookings: Any, event_type: int, item: dict[str, Any]) -> Any:
+    """The item's write."""
+    from calbookings_async import (
+        CreateBookingAttendee,
+        CreateBookingInput,
+        Guest,
+        MarkAbsentAttendee,
+    )
+
+    kind, key, uid = item["kind"], item["key"], item.get("uid", "")
+    if kind == "create":
+        attendee = CreateBookingAttendee(
+            name=f"Crash {key}", email=item["email"], time_zone="Europe/Paris"
+        )
+        start = datetime.fromisoformat(item["start"])
+        create = CreateBookingInput(start=start, event_type_id=event_type, attendee=attendee)
+        return await bookings.create(create)
+    if kind == "reschedule":
+        return await bookings.reschedule(uid, start=datetime.fromisoformat(item["start"]))
+    if kind == "add_guests":
+        return await bookings.add_guests(uid, [Guest(email=item["email"], name=key)])
+    if kind == "cancel":
+        return await bookings.cancel(uid, reason=f"crash {key}")
+    if kind == "confirm":
+        return await bookings.confirm(uid)
+    if kind == "decline":
+        return await bookings.decline(uid, reason=f"crash {key}")
+    absent = [MarkAbsentAttendee(email=item["email"], absent=True)]
+    return await bookings.mark_absent(uid, attendees=absent)
+
+
 def _operation(cal: Any, event_type: int) -> Any:
     """The call for one item of the plan (a dict).
 
@@ -80,69 +133,16 @@ def _operation(cal: Any, event_type: int) -> Any:
     sent only when the read-back proves its write absent: this is the settling that
     ``idempotency_key=`` (unsafe writes) and the SDK's read-back of state-setting writes do;
     once those are in the SDK, the unsafe calls pass ``idempotency_key=item["key"]`` and the
-    read-back below goes.
+    read-back here goes.
     """
-    from calbookings_async import (
-        BookingStatus,
-        CreateBookingAttendee,
-        CreateBookingInput,
-        Guest,
-        MarkAbsentAttendee,
-    )
-    from calbookings_async._bulk import item_left_in_flight
-
-    bookings = cal.bookings
-    target = {
-        "cancel": BookingStatus.CANCELLED,
-        "confirm": BookingStatus.ACCEPTED,
-        "decline": BookingStatus.REJECTED,
-    }
-
-    async def applied(item: dict[str, Any]) -> Any:
-        """The booking showing the item's write applied, or ``None``."""
-        kind = item["kind"]
-        if kind == "create":
-            page = await bookings.list(attendee_email=item["email"], take=5)
-            return next(iter(page.items), None)
-        booking = await bookings.get(item["uid"])
-        if kind == "reschedule":
-            moved = booking.rescheduled_to_uid
-            return await bookings.get(moved) if moved else None
-        if kind == "add_guests":
-            emails = {a.email for a in booking.attendees} | set(booking.guests)
-            return booking if item["email"] in emails else None
-        if kind == "mark_absent":
-            return booking if any(a.absent for a in booking.attendees) else None
-        return booking if booking.status == target[kind] else None
-
-    async def send(item: dict[str, Any]) -> Any:
-        kind, key, uid = item["kind"], item["key"], item.get("uid", "")
-        if kind == "create":
-            attendee = CreateBookingAttendee(
-                name=f"Crash {key}", email=item["email"], time_zone="Europe/Paris"
-            )
-            start = datetime.fromisoformat(item["start"])
-            create = CreateBookingInput(start=start, event_type_id=event_type, attendee=attendee)
-            return await bookings.create(create)
-        if kind == "reschedule":
-            return await bookings.reschedule(uid, start=datetime.fromisoformat(item["start"]))
-        if kind == "add_guests":
-            return await bookings.add_guests(uid, [Guest(email=item["email"], name=key)])
-        if kind == "cancel":
-            return await bookings.cancel(uid, reason=f"crash {key}")
-        if kind == "confirm":
-            return await bookings.confirm(uid)
-        if kind == "decline":
-            return await bookings.decline(uid, reason=f"crash {key}")
-        absent = [MarkAbsentAttendee(email=item["email"], absent=True)]
-        return await bookings.mark_absent(uid, attendees=absent)
+    from calbookings_async import item_left_in_flight
 
     async def run(item: dict[str, Any]) -> Any:
         if item_left_in_flight():
-            found = await applied(item)
+            found = await _applied(cal.bookings, item)
             if found is not None:
                 return found
-        return await send(item)
+        return await _send(cal.bookings, event_type, item)
 
     return run
 
