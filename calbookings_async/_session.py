@@ -57,7 +57,16 @@ from ._ratelimit import RateLimitState, parse_rate_limit_headers
 from ._responses import read_answer
 from ._retry import RetryBudget, announce, may_have_applied, should_retry
 from ._slots import ConcurrencySlots
-from ._types import Clock, JSONObject, Operation, Query, RawRequest, RawResponse, Transport
+from ._types import (
+    Clock,
+    JSONObject,
+    Operation,
+    Query,
+    RawRequest,
+    RawResponse,
+    Transport,
+    fresh_step,
+)
 
 __all__ = ["CallOptions", "Session", "user_agent"]
 
@@ -246,6 +255,7 @@ class Session:
                 raise
         finally:
             self._deadlines.forget(watched)
+        await fresh_step()  # Python 3.10: not in the context of the cancellation
         raise self._final(call, self._timed_out(call))
 
     def _call(

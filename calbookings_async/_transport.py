@@ -45,7 +45,7 @@ import aiohttp
 from yarl import URL
 
 from ._errors import ClientClosedError, InvalidArgumentError, RequestTimeout, TransportError
-from ._types import RawRequest, RawResponse
+from ._types import RawRequest, RawResponse, fresh_step
 
 __all__ = ["AiohttpTransport", "aiohttp_version", "normalize_base_url"]
 
@@ -352,6 +352,7 @@ class AiohttpTransport:
             failure = _failure(error, request, self._closed or session.closed)
         # Raised outside the except block: aiohttp's exception (whose frames hold the request
         # head, credentials included, as bytes) is neither the cause nor the context.
+        await fresh_step()
         raise failure
 
     async def _read_capped(
