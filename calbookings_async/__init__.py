@@ -11,7 +11,7 @@ Everything public is importable from this package; the modules starting with ``_
 """
 
 from ._bookings import Bookings
-from ._bulk import BulkReport, BulkRun, Outcome, Progress
+from ._bulk import BulkReport, BulkRun, Outcome, Progress, item_left_in_flight
 from ._client import CalBookings
 from ._config import SDK_VERSION as __version__
 from ._config import RetryAttempt, RetryPolicy, Timeout
@@ -202,4 +202,5 @@ __all__ = [
     "UpdateLinkLocation",
     "UpdatePhoneLocation",
     "__version__",
+    "item_left_in_flight",
 ]

@@ -23,8 +23,12 @@ HTTP attempts are counted per item by the run itself: each item's call runs with
 context variable of the run (tasks the call starts inherit it), and :meth:`BulkRun.count_attempt`,
 which the client's session calls before every attempt, adds one to the counter in force.
 
-This module imports ``_validate`` and ``_errors``; never ``_client``, ``_session`` or
-``_bookings``: it runs any coroutine function, not only the SDK's.
+With a journal, each item's call is recorded before and after (see :class:`_Resume`), so the
+same items run again after a crash skip what was done, settle what was in flight and send the
+rest.
+
+This module imports ``_validate``, ``_errors`` and ``_stores`` (item entries on a store); never
+``_client``, ``_session`` or ``_bookings``: it runs any coroutine function, not only the SDK's.
 """
 
 from __future__ import annotations
@@ -33,9 +37,13 @@ import asyncio
 import collections
 import contextlib
 import inspect
+import json
 import logging
+import os
 import reprlib
+import socket
 import time
+import uuid
 import weakref
 from collections.abc import (
     AsyncGenerator,
@@ -50,17 +58,19 @@ from collections.abc import (
 )
 from contextvars import ContextVar
 from types import TracebackType
-from typing import Generic, TypeVar, cast
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 import attrs
 
 from ._errors import (
     APIStatusError,
     AuthenticationError,
+    CalError,
     ClientClosedError,
     InvalidArgumentError,
     PermissionDeniedError,
 )
+from ._stores import KEEP, SQLiteStore, Store, _Marker
 from ._validate import check_bool, check_int
 
 __all__ = ["BulkReport", "BulkRun", "Outcome", "Progress"]
@@ -101,6 +111,12 @@ class Outcome(Generic[ItemT, ResultT]):
             failed before sending anything, such as an ``InvalidArgumentError``; the sum over
             every call when the operation makes several).
         elapsed: Seconds from the start of the item's call to its end, waits included.
+        skipped: The run's journal recorded this item done by an earlier run: nothing was
+            called or sent, ``result`` is ``None`` and ``error`` is ``None``.
+        settled: An earlier run left this item in flight (it crashed, was killed or
+            cancelled, or the outcome was uncertain): the operation was called again with the
+            same idempotency key, which reads the server's state back before sending anything.
+            ``True`` only when it succeeded.
     """
 
     item: ItemT
@@ -108,6 +124,8 @@ class Outcome(Generic[ItemT, ResultT]):
     error: Exception | None
     attempts: int
     elapsed: float
+    skipped: bool = False
+    settled: bool = False
 
     @property
     def ok(self) -> bool:
@@ -126,6 +144,10 @@ class Progress:
             no length (a generator, a file, an async iterable).
         rate: Items finished per second over the last few seconds (0.0 before the first).
         elapsed: Seconds since the run started.
+        skipped: Of the items done, those the journal recorded done by an earlier run
+            (nothing sent; 0 without a journal).
+        settled: Of the items done, those an earlier run left in flight that were settled
+            (see :attr:`Outcome.settled`; 0 without a journal).
     """
 
     done: int
@@ -133,6 +155,8 @@ class Progress:
     total: int | None
     rate: float
     elapsed: float
+    skipped: int = 0
+    settled: int = 0
 
     @property
     def succeeded(self) -> int:
@@ -170,6 +194,10 @@ class BulkReport(Generic[ItemT, ResultT]):
             (401 AuthenticationError) on item 'abc'"``.
         stop_error: The error that stopped the run (``None`` when it ran to the end or was
             cancelled).
+        skipped_count: Items the journal recorded done by an earlier run: skipped, nothing
+            sent (0 without a journal).
+        settled_count: Items an earlier run left in flight, settled by this one (0 without
+            a journal).
     """
 
     outcomes: list[Outcome[ItemT, ResultT]]
@@ -183,6 +211,13 @@ class BulkReport(Generic[ItemT, ResultT]):
     attempts: int
     stop_reason: str | None = None
     stop_error: BaseException | None = None
+    skipped_count: int = 0
+    settled_count: int = 0
+
+    @property
+    def sent_count(self) -> int:
+        """Items this run called afresh: ``done - skipped_count - settled_count``."""
+        return self.done - self.skipped_count - self.settled_count
 
     @property
     def succeeded(self) -> list[Outcome[ItemT, ResultT]]:
@@ -260,10 +295,20 @@ class BulkRun(Generic[ItemT, ResultT]):
             adds its :meth:`count_attempt` to it while it runs and removes it when it ends.
             :meth:`CalBookings.bulk` passes its own; without it, ``attempts`` counts only
             what something else reports through :meth:`count_attempt`.
+        journal: Record each item's outcome there, under ``bulk:<key>``: the same items run
+            again with the same journal skip the items done (:attr:`Outcome.skipped`), settle
+            the items an earlier run left in flight (:attr:`Outcome.settled`, with
+            :func:`item_left_in_flight` true in their call) and send the rest. A path: a
+            SQLite file the run opens (creating it) and closes when it ends, shared safely by
+            every process of the machine; or an object with the :class:`ItemJournal` calls.
+        key: The journal key of an item (a non-empty string). Defaults to the item itself
+            when it is a string; an item that is not, with no ``key``, stops the run at that
+            item and iterating it raises :class:`InvalidArgumentError` naming ``key``.
 
     Raises:
         InvalidArgumentError: ``concurrency`` is not a positive integer, ``operation`` or
-            ``on_progress`` is not callable, or ``items`` is not iterable.
+            ``on_progress`` is not callable, ``items`` is not iterable, or ``key`` is given
+            without a journal or is not callable.
     """
 
     def __init__(
@@ -276,8 +321,11 @@ class BulkRun(Generic[ItemT, ResultT]):
         on_progress: Callable[[Progress], object] | None = None,
         clock: Callable[[], float] = time.monotonic,
         attempt_hooks: MutableSequence[Callable[[], object]] | None = None,
+        journal: Journal | str | os.PathLike[str] | None = None,
+        key: Callable[[ItemT], str] | None = None,
     ) -> None:
         _check_arguments(items, operation, concurrency, stop_on_error, on_progress)
+        self._resume, self._owned_journal = _open_journal(journal, key)
         self._items = items
         self._operation = operation
         self._concurrency = concurrency
@@ -305,6 +353,8 @@ class BulkRun(Generic[ItemT, ResultT]):
         self._failed: list[Outcome[ItemT, ResultT]] = []
         self._unfinished: list[ItemT] = []
         self._attempt_total = 0
+        self._skipped = 0
+        self._settled = 0
         self._outcomes: list[Outcome[ItemT, ResultT]] | None = None  # kept by collect() only
         self._recent: collections.deque[float] = collections.deque()
         self._started_at: float | None = None
@@ -392,6 +442,17 @@ class BulkRun(Generic[ItemT, ResultT]):
         return self._stop_reason
 
     @property
+    def skipped(self) -> int:
+        """Items the journal recorded done by an earlier run: skipped, nothing sent."""
+        return self._skipped
+
+    @property
+    def settled(self) -> int:
+        """Items an earlier run left in flight that this run settled (see
+        :attr:`Outcome.settled`)."""
+        return self._settled
+
+    @property
     def stop_error(self) -> BaseException | None:
         """The error that stopped the run (``None`` when it was cancelled or has not stopped)."""
         return self._stop_error
@@ -471,6 +532,8 @@ class BulkRun(Generic[ItemT, ResultT]):
             attempts=self._attempt_total,
             stop_reason=self._stop_reason,
             stop_error=self._stop_error,
+            skipped_count=self._skipped,
+            settled_count=self._settled,
         )
 
     async def cancel(self) -> None:
@@ -551,9 +614,14 @@ class BulkRun(Generic[ItemT, ResultT]):
                 return
             item = self._running[number] = taken[0]
             try:
-                outcome, misused = await _run_item(
-                    self._operation, item, self._clock, self._attempts
-                )
+                if self._resume is None:
+                    outcome, misused = await _run_item(
+                        self._operation, item, self._clock, self._attempts
+                    )
+                else:
+                    outcome, misused = await self._resume.run(
+                        self._operation, item, self._clock, self._attempts
+                    )
             except BaseException:
                 # Cut off by cancel() (or a KeyboardInterrupt): the item did not finish, and
                 # the run takes nothing more.
@@ -596,6 +664,8 @@ class BulkRun(Generic[ItemT, ResultT]):
 
     def _record(self, outcome: Outcome[ItemT, ResultT], misused: bool) -> None:
         self._attempt_total += outcome.attempts
+        self._skipped += outcome.skipped
+        self._settled += outcome.settled
         if outcome.error is None:
             self._succeeded.append(outcome.item)
         else:
@@ -610,7 +680,12 @@ class BulkRun(Generic[ItemT, ResultT]):
         """Stop the run if this item's error says no other item can succeed, or if asked to."""
         on_item = f"({_describe(error)}) on item {_short.repr(item)}"
         if misused:
-            self._stop(f"stopped: operation is not an async function {on_item}", error)
+            what = (
+                "the item has no journal key"
+                if _names(error, "key")
+                else "operation is not an async function"
+            )
+            self._stop(f"stopped: {what} {on_item}", error)
             if self._raise is None:
                 self._raise = error
             return
@@ -646,6 +721,8 @@ class BulkRun(Generic[ItemT, ResultT]):
             total=self._total,
             rate=rate,
             elapsed=now - started,
+            skipped=self._skipped,
+            settled=self._settled,
         )
         try:
             self._on_progress(progress)
@@ -675,6 +752,9 @@ class BulkRun(Generic[ItemT, ResultT]):
             if aclose is not None:
                 with contextlib.suppress(Exception):
                     await aclose()
+        if self._owned_journal is not None:
+            journal, self._owned_journal = self._owned_journal, None
+            await journal.aclose()
         self._finish()
 
     def _finish(self) -> None:
@@ -766,3 +846,379 @@ async def _run_item(
         item=item, result=result, error=error, attempts=counter[0], elapsed=clock() - started
     )
     return outcome, misused
+
+
+# --- resuming through a journal ------------------------------------------------------------------
+
+#: How long a run holds an item's entry before another run may take it over (a run that dies
+#: holding it lets it go when this runs out). Renewed by each record.
+LEASE = 300.0
+
+#: The entry states an earlier run leaves behind when it did not see the item's outcome.
+IN_FLIGHT = frozenset({"claimed", "sent", "uncertain"})
+
+
+class ItemClaim(Protocol):
+    """What claiming an entry answered (see :class:`ItemJournal`)."""
+
+    @property
+    def won(self) -> bool:
+        """Whether this caller holds the entry now."""
+
+    @property
+    def token(self) -> str:
+        """Proof of holding it, for :meth:`ItemJournal.record`."""
+
+    @property
+    def previous(self) -> ItemEntry | None:
+        """The entry as it was before (``None``: new)."""
+
+
+class ItemEntry(Protocol):
+    """An entry's state: ``claimed``, ``sent``, ``done``, ``failed`` or ``uncertain``."""
+
+    @property
+    def state(self) -> str: ...
+
+
+class ItemJournal(Protocol):
+    """What a bulk run needs of a journal."""
+
+    async def claim(self, key: str, fingerprint: str, *, lease: float) -> ItemClaim: ...
+
+    async def record(
+        self, key: str, state: str, *, token: str, error: str | None = None
+    ) -> None: ...
+
+    async def wait(self, key: str, *, timeout: float) -> ItemEntry | None: ...
+
+
+Journal = ItemJournal
+
+
+class JournalBusyError(CalError):
+    """Another run held the item's entry past the wait: the item was not sent."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"journal entry {key!r} is held by another run; the item was not sent")
+        self.key = key
+
+
+#: Set while the call of an item an earlier run left in flight runs (see item_left_in_flight).
+_LEFT_IN_FLIGHT: ContextVar[bool] = ContextVar("calbookings_async_left_in_flight", default=False)
+
+#: Journal keys of a bulk run's items live under this prefix, apart from the idempotency keys
+#: the operation itself may pass to the SDK's unsafe writes (the same journal can hold both).
+KEY_PREFIX = "bulk:"
+
+
+def item_left_in_flight() -> bool:
+    """Whether the bulk item whose call runs here was left in flight by an earlier run.
+
+    True inside the operation of an item that a journal recorded as sent but not finished (the
+    process was killed, or the outcome was uncertain). A state-setting write may then find its
+    booking already in the state asked for by the earlier attempt: that is settled by reading
+    the booking back, not reported as a failure.
+    """
+    return _LEFT_IN_FLIGHT.get()
+
+
+def _open_journal(
+    journal: Journal | str | os.PathLike[str] | None, key: Callable[[Any], str] | None
+) -> tuple[_Resume | None, StoreItemJournal | None]:
+    """The run's journal and, when given a path, the SQLite journal it opened (and closes).
+
+    Raises:
+        InvalidArgumentError: A journal that is not one, a bad ``key``, or a path whose
+            directory cannot be created (names ``journal`` and the path).
+    """
+    _check_journal(journal, key)
+    if journal is None:
+        return None, None
+    if isinstance(journal, (str, os.PathLike)):
+        try:
+            store = SQLiteStore(journal)
+        except InvalidArgumentError as error:
+            raise InvalidArgumentError("journal", error.problem) from None
+        owned = StoreItemJournal(store)
+        return _Resume(owned, key), owned
+    return _Resume(journal, key), None
+
+
+def _check_journal(journal: object, key: object) -> None:
+    """Refuse a journal that is not one, a ``key`` without a journal, or one not callable."""
+    if journal is not None and not isinstance(journal, (str, os.PathLike)):
+        missing = [
+            n for n in ("claim", "record", "wait") if not callable(getattr(journal, n, None))
+        ]
+        if missing:
+            raise InvalidArgumentError(
+                "journal",
+                f"expected a path or a journal, got {type(journal).__name__} "
+                f"(without {', '.join(missing)})",
+            )
+    if key is not None and not callable(key):
+        raise InvalidArgumentError("key", "must be callable: key=lambda item: item.id")
+    if key is not None and journal is None:
+        raise InvalidArgumentError("key", "has no use without journal=")
+
+
+def _names(error: Exception, argument: str) -> bool:
+    """Whether ``error`` is an ``InvalidArgumentError`` about ``argument``."""
+    return isinstance(error, InvalidArgumentError) and error.argument == argument
+
+
+class _Resume:
+    """A bulk run's journal: what an earlier run did with each item, and this run's record.
+
+    Each item has an entry under ``bulk:<key>``. Before the item's call the run claims the
+    entry: ``done`` by an earlier run means the item is skipped; an entry left in flight (its
+    claimant's lease ran out, or its outcome was uncertain) means the item is settled (its
+    call runs again with :func:`item_left_in_flight` true: an unsafe write's idempotency key
+    reads the server's state back before sending, a state-setting write is read back when the
+    server answers that the booking is already in that state); anything else means the item is
+    sent. After the call the entry records ``done``, ``failed`` or ``uncertain``. A run killed
+    between the two leaves the entry in flight, for the next run to settle.
+    """
+
+    def __init__(self, journal: Journal, key: Callable[[Any], str] | None) -> None:
+        self._journal = journal
+        self._key = key
+        self._tokens: dict[str, str] = {}
+
+    def key_of(self, item: object) -> str:
+        """The item's journal key (the item itself when it is a string and no ``key`` is given).
+
+        Raises:
+            InvalidArgumentError: No ``key`` and the item is not a string, or ``key``
+                returned something other than a non-empty string (names ``key``).
+        """
+        if self._key is None:
+            if not isinstance(item, str):
+                raise InvalidArgumentError(
+                    "key",
+                    f"missing: the items are {type(item).__name__}, not strings; "
+                    "give key=lambda item: ... (a string that identifies the item)",
+                )
+            name: object = item
+        else:
+            try:
+                name = self._key(item)
+            except Exception as error:  # a bug in the caller's key function
+                raise InvalidArgumentError(
+                    "key", f"raised {type(error).__name__}: {_short.repr(str(error))}"
+                ) from error
+        if not isinstance(name, str) or not name:
+            raise InvalidArgumentError(
+                "key", f"must return a non-empty string, returned {_short.repr(name)}"
+            )
+        return KEY_PREFIX + name
+
+    async def run(
+        self,
+        operation: Callable[[ItemT], Awaitable[ResultT]],
+        item: ItemT,
+        clock: Callable[[], float],
+        attempts: ContextVar[list[int] | None],
+    ) -> tuple[Outcome[ItemT, ResultT], bool]:
+        """One item's call through the journal: its outcome, and whether it stops the run."""
+        started = clock()
+        try:
+            name = self.key_of(item)
+        except InvalidArgumentError as error:
+            return _not_run(item, error, clock() - started), True
+        try:
+            step = await self._begin(name)
+        except Exception as error:  # the journal failed: nothing is sent
+            return _not_run(item, error, clock() - started), False
+        if step == "done":
+            outcome: Outcome[ItemT, ResultT] = Outcome(
+                item=item, result=None, error=None, attempts=0, elapsed=clock() - started,
+                skipped=True,
+            )  # fmt: skip
+            return outcome, False
+        token = _LEFT_IN_FLIGHT.set(step == "settle")
+        try:
+            outcome, misused = await _run_item(operation, item, clock, attempts)
+        except BaseException:
+            # Cut off (a cancel): the write may be out. Say so, so that the next run settles
+            # it at once instead of waiting for this run's lease.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._end(name, _CUT_OFF))
+            raise
+        finally:
+            _LEFT_IN_FLIGHT.reset(token)
+        try:
+            await self._end(name, outcome.error)
+        except Exception:
+            # The write's outcome stands; the entry stays in flight and the next run settles it.
+            logger.warning("bulk run: the journal could not record item %s", _short.repr(item))
+        if step == "settle" and outcome.error is None:
+            outcome = attrs.evolve(outcome, settled=True)
+        return outcome, misused
+
+    async def _begin(self, name: str) -> str:
+        """Claim the item's entry: ``"done"``, ``"settle"`` or ``"send"`` (see the class)."""
+        claim = await self._journal.claim(name, name, lease=LEASE)
+        if not claim.won and not _done(claim.previous):
+            # Another run holds the item now: wait for its outcome, then try once more.
+            await self._journal.wait(name, timeout=LEASE)
+            claim = await self._journal.claim(name, name, lease=LEASE)
+            if not claim.won and not _done(claim.previous):
+                raise JournalBusyError(name)
+        if not claim.won:
+            return "done"
+        await self._journal.record(name, "sent", token=claim.token)
+        self._tokens[name] = claim.token
+        before = claim.previous
+        return "settle" if before is not None and before.state in IN_FLIGHT else "send"
+
+    async def _end(self, name: str, error: Exception | None) -> None:
+        """Record the item's outcome: done, failed, or uncertain (the write may have been
+        applied)."""
+        token = self._tokens.pop(name, None)
+        if token is None:
+            return
+        if error is None:
+            await self._journal.record(name, "done", token=token)
+        elif getattr(error, "may_have_been_applied", False):
+            await self._journal.record(name, "uncertain", token=token)
+        else:
+            await self._journal.record(name, "failed", token=token, error=str(error)[:200])
+
+
+class _CutOff(CalError):
+    """An item's call was cancelled in flight: its write may have been applied."""
+
+    may_have_been_applied = True
+
+
+_CUT_OFF = _CutOff("cancelled in flight")
+
+
+def _done(entry: ItemEntry | None) -> bool:
+    return entry is not None and entry.state == "done"
+
+
+def _not_run(item: ItemT, error: Exception, elapsed: float) -> Outcome[ItemT, Any]:
+    """The outcome of an item whose call was never made."""
+    return Outcome(item=item, result=None, error=error, attempts=0, elapsed=elapsed)
+
+
+# --- item entries on a store -------------------------------------------------------------------
+
+#: The format of an item entry; an entry of another format is refused, never misread.
+ENTRY_VERSION = 1
+#: How long finished entries are kept (seconds): a week, like the journal's default retention.
+RETENTION = 7 * 24 * 3600.0
+#: Seconds between two looks at an entry another run holds.
+WAIT_STEP = 0.05
+
+
+@attrs.frozen
+class StoreEntry:
+    """An item entry as a store holds it (JSON: ``v``, ``state``, ``owner``, ``until``)."""
+
+    state: str
+    owner: str = ""
+    until: float = 0.0
+    error: str | None = None
+
+
+@attrs.frozen
+class StoreClaim:
+    """What :meth:`StoreItemJournal.claim` answered."""
+
+    won: bool
+    token: str
+    previous: StoreEntry | None
+
+
+class StoreItemJournal:
+    """A bulk run's item entries on a :class:`~calbookings_async._stores.Store` (SQLite, Redis).
+
+    Claiming is one atomic step of the store: an entry that is absent, failed, uncertain, or
+    held by a run whose lease ran out (or, on this machine, whose process is gone) is taken;
+    a ``done`` entry is left as it is; an entry another live run holds is not taken.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    async def claim(self, key: str, fingerprint: str, *, lease: float) -> StoreClaim:
+        """Take the entry for this run, unless it is done or held by another live run."""
+        token = f"{self._me}:{uuid.uuid4().hex[:8]}"
+
+        def update(record: bytes | None, now: float) -> tuple[bytes | _Marker, StoreClaim]:
+            previous = None if record is None else _entry(key, record)
+            if previous is not None and (
+                previous.state == "done" or (previous.state in ("claimed", "sent")
+                and previous.until > now and _alive(previous.owner))
+            ):  # fmt: skip
+                return KEEP, StoreClaim(False, "", previous)
+            return _record("claimed", token, now + lease), StoreClaim(True, token, previous)
+
+        return await self._store.transact(key, update, ttl=RETENTION)
+
+    async def record(self, key: str, state: str, *, token: str, error: str | None = None) -> None:
+        """Record a state of the entry this run holds (renewing its lease)."""
+
+        def update(record: bytes | None, now: float) -> tuple[bytes | _Marker, None]:
+            current = None if record is None else _entry(key, record)
+            if current is not None and current.owner != token:
+                return KEEP, None  # taken over by another run since: its record stands
+            return _record(state, token, now + LEASE, error), None
+
+        await self._store.transact(key, update, ttl=RETENTION)
+
+    async def wait(self, key: str, *, timeout: float) -> StoreEntry | None:
+        """The entry once no live run holds it, or as it is after ``timeout`` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            entry = await self._store.transact(
+                key, lambda record, now: (KEEP, None if record is None else _entry(key, record))
+            )
+            if entry is None or entry.state not in ("claimed", "sent"):
+                return entry
+            if loop.time() >= deadline:
+                return entry
+            await asyncio.sleep(WAIT_STEP)
+
+    async def aclose(self) -> None:
+        """Close the store."""
+        await self._store.aclose()
+
+
+def _record(state: str, owner: str, until: float, error: str | None = None) -> bytes:
+    entry = {"v": ENTRY_VERSION, "state": state, "owner": owner, "until": until, "error": error}
+    return json.dumps(entry).encode()
+
+
+def _entry(key: str, record: bytes) -> StoreEntry:
+    """An entry read back; one of another format is refused with an error naming the key."""
+    try:
+        data = json.loads(record)
+        if data.get("v") != ENTRY_VERSION:
+            raise ValueError(f"format {data.get('v')!r}, this SDK reads {ENTRY_VERSION}")
+        return StoreEntry(data["state"], data["owner"], float(data["until"]), data.get("error"))
+    except (ValueError, KeyError, TypeError, AttributeError) as problem:
+        raise InvalidArgumentError(
+            "journal", f"entry {key!r} cannot be read ({problem}): written by another version?"
+        ) from None
+
+
+def _alive(owner: str) -> bool:
+    """Whether the process that holds an entry may still run (on another machine: assume so)."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True

@@ -31,7 +31,7 @@ import attrs
 
 from ._auth import Auth, Credentials, RefreshToken, credentials_from
 from ._bookings import Bookings
-from ._bulk import BulkReport, BulkRun, ItemT, Progress, ResultT
+from ._bulk import BulkReport, BulkRun, ItemT, Journal, Progress, ResultT
 from ._config import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_CONCURRENCY,
@@ -522,6 +522,8 @@ class CalBookings:
         concurrency: int = 20,
         stop_on_error: bool = False,
         on_progress: Callable[[Progress], object] | None = None,
+        journal: Journal | str | os.PathLike[str] | None = None,
+        key: Callable[[ItemT], str] | None = None,
     ) -> BulkRun[ItemT, ResultT]:
         """Run ``operation`` over every item, ``concurrency`` at a time, one outcome per item.
 
@@ -548,14 +550,23 @@ class CalBookings:
             stop_on_error: Start no new item after the first failure (those in flight
                 finish; the rest are unfinished).
             on_progress: Called with a :class:`Progress` after each item finishes.
+            journal: Record each item's outcome there (under ``bulk:<key>``), so that the same
+                items run again with the same journal (after a crash, a kill or a cancel)
+                skip the items done, settle the items left in flight and send the rest
+                (:attr:`Outcome.skipped`, :attr:`Outcome.settled`; counted in the report). A
+                path names a SQLite file, opened by the run and closed when it ends.
+            key: The journal key of an item (a non-empty string identifying it, such as its
+                job id). Defaults to the item itself when it is a string.
 
         Returns:
             A :class:`BulkRun`: iterate it for :class:`Outcome` objects, or ``await
             run.collect()`` for a :class:`BulkReport`.
 
         Raises:
-            InvalidArgumentError: ``concurrency`` is not a positive integer, or ``operation``
-                is not callable.
+            InvalidArgumentError: ``concurrency`` is not a positive integer, ``operation`` is
+                not callable, or ``key`` is given without a journal or is not callable. (An
+                item that is not a string, with no ``key``, stops the run at that item with
+                an ``InvalidArgumentError`` naming ``key``.)
         """
         return BulkRun(
             items,
@@ -564,6 +575,8 @@ class CalBookings:
             stop_on_error=stop_on_error,
             on_progress=on_progress,
             attempt_hooks=self._core.session.attempt_hooks,
+            journal=journal,
+            key=key,
         )
 
     async def bulk_all(
@@ -574,6 +587,8 @@ class CalBookings:
         concurrency: int = 20,
         stop_on_error: bool = False,
         on_progress: Callable[[Progress], object] | None = None,
+        journal: Journal | str | os.PathLike[str] | None = None,
+        key: Callable[[ItemT], str] | None = None,
     ) -> BulkReport[ItemT, ResultT]:
         """Run ``operation`` over every item (see :meth:`bulk`) and return the whole report.
 
@@ -591,5 +606,7 @@ class CalBookings:
             concurrency=concurrency,
             stop_on_error=stop_on_error,
             on_progress=on_progress,
+            journal=journal,
+            key=key,
         )
         return await run.collect()

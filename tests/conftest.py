@@ -34,6 +34,12 @@ def _retry_waits_off() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def _state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line's default journals go to a directory of the test's, never the home."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture
 async def loopback_server() -> AsyncIterator[ScriptedServer]:
     """A real aiohttp server on 127.0.0.1 whose replies the test scripts."""

@@ -125,5 +125,47 @@ def test_dry_run_of_add_attendee_sends_nothing(
     )  # fmt: skip
     assert code == 0
     assert served.emulator.status_counts == {}
-    assert rows and rows[0]["method"] == "POST"
+    assert rows
+    assert rows[0]["method"] == "POST"
     assert rows[0]["url"].endswith(f"/v2/bookings/{uid}/attendees")
+
+
+async def _left_uncertain(journal: Path, item: str) -> None:
+    """What a run killed while adding ``item`` leaves in its journal: the entry uncertain."""
+    from calbookings_async._bulk import LEASE, StoreItemJournal
+    from calbookings_async._stores import SQLiteStore
+
+    entries = StoreItemJournal(SQLiteStore(journal))
+    try:
+        claim = await entries.claim("bulk:" + item, "bulk:" + item, lease=LEASE)
+        await entries.record("bulk:" + item, "uncertain", token=claim.token)
+    finally:
+        await entries.aclose()
+
+
+def test_an_add_left_in_flight_is_read_back_not_sent_again(
+    served: EmulatorThread, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import asyncio
+
+    uid = served.uids("regular")[8]
+    journal = tmp_path / "adds.sqlite3"
+    item = f"{uid} dan@example.com UTC Dan"
+    source = tmp_path / "people.txt"
+    source.write_text(item + "\n")
+    # The earlier run's add was applied, and the run died before it recorded the outcome.
+    code, _rows, _err = run(
+        capsys, served, "add-attendee", uid, "--email", "dan@example.com", "--name", "Dan",
+        "--time-zone", "UTC", "--journal", str(tmp_path / "other.sqlite3"),
+    )  # fmt: skip
+    assert code == 0
+    asyncio.run(_left_uncertain(journal, item))
+
+    code, rows, err = run(
+        capsys, served, "add-attendee", "--from-file", str(source), "--journal", str(journal)
+    )
+    assert code == 0, err
+    assert "0 skipped as done, 1 settled, 0 sent" in err
+    assert [row["email"] for row in rows] == ["dan@example.com"]
+    _code, listed, _err = run(capsys, served, "attendees", uid)
+    assert [row["email"] for row in listed].count("dan@example.com") == 1

@@ -257,6 +257,19 @@ def _write_command(
         "(feed the file back with --from-file)",
     )
     parser.add_argument(
+        "--journal",
+        metavar="PATH",
+        help="record each item's outcome in this SQLite file, so that running the command "
+        "again after a crash or Ctrl+C skips the items done, settles those in flight and sends "
+        "the rest (default: a file under $XDG_STATE_HOME/calbookings or "
+        "~/.local/state/calbookings named after the command and its input)",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="forget what the journal recorded and start over",
+    )
+    parser.add_argument(
         "--dry-run",
         action="store_true",
         help="check every item and print the requests that would be sent, and how long the "

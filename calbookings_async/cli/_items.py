@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import os
 import stat
 import sys
@@ -21,7 +22,7 @@ from typing import IO
 
 from ._common import UsageError
 
-__all__ = ["open_items"]
+__all__ = ["input_digest", "open_items"]
 
 
 def _usable(lines: Iterable[str]) -> Iterator[str]:
@@ -94,15 +95,21 @@ def open_items(args: argparse.Namespace) -> Iterator[Iterable[str] | AsyncIterat
 
 
 class _FileLines:
-    """The usable lines of a file: counted first (a progress bar needs the total), then read
-    lazily, one line per item started. A bulk run stopped early reads the rest into its
+    """The usable lines of a file: counted (a progress bar needs the total) and hashed (the
+    default journal is named after the input) first, then read lazily, one line per item
+    started. A bulk run stopped early reads the rest into its
     unfinished items, so ``--failed-out`` gets them too."""
 
     def __init__(self, path: str) -> None:
         self._path = path
+        digest = hashlib.sha256()
         try:
             with open(path, encoding="utf-8") as handle:
-                self._count = sum(1 for _ in _usable(handle))
+                self._count = 0
+                for line in _usable(handle):
+                    self._count += 1
+                    digest.update(line.encode() + b"\n")
+            self.digest = digest.hexdigest()
         except OSError as error:
             raise UsageError(f"cannot read {path}: {error.strerror}") from None
         except UnicodeDecodeError:
@@ -114,3 +121,16 @@ class _FileLines:
     def __iter__(self) -> Iterator[str]:
         with open(self._path, encoding="utf-8") as handle:
             yield from _usable(handle)
+
+
+def input_digest(items: Iterable[str] | AsyncIterator[str]) -> str | None:
+    """A SHA-256 of the items (hex), or ``None`` for standard input (it cannot be read twice,
+    so a run from a pipe is not matched to an earlier one)."""
+    if isinstance(items, _FileLines):
+        return items.digest
+    if isinstance(items, list):
+        digest = hashlib.sha256()
+        for item in items:
+            digest.update(item.encode() + b"\n")
+        return digest.hexdigest()
+    return None

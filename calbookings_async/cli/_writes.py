@@ -4,10 +4,12 @@ one call per item through the bulk runner, with progress and a summary on standa
 Changed bookings go to standard output; failures are written between the progress lines (the
 first :data:`SHOWN_FAILURES`, then only counted); ``--failed-out`` gets every failed and
 unfinished item, ready to be fed back. Ctrl+C cancels the calls in flight, waits for them and
-reports. ``--dry-run`` sends nothing (see ``_dryrun``).
+reports. ``--dry-run`` sends nothing (see ``_dryrun``). Each item's outcome is recorded in a
+journal (see ``_resume``): the same command run again skips the items done, settles the items
+left in flight and sends the rest, and the summary says how many of each.
 
-Imports the public package, ``_bulk`` (for the ``Outcome`` type) and the command line's
-modules.
+Imports the public package, ``_bulk`` (the ``Outcome`` type, the item journal), ``_stores``
+(its SQLite file) and the command line's modules.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ import attrs
 
 from .. import (
     AddAttendeeInput,
+    APIStatusError,
     Booking,
     BookingAttendee,
     Bookings,
+    BookingStatus,
     BulkRun,
     CalBookings,
     CalError,
@@ -35,7 +39,8 @@ from .. import (
     MarkAbsentAttendee,
     RateLimitError,
 )
-from .._bulk import Outcome
+from .._bulk import Outcome, StoreItemJournal, item_left_in_flight
+from .._stores import SQLiteStore
 from ._args import parse_when
 from ._common import (
     EXIT_FAILED,
@@ -47,11 +52,12 @@ from ._common import (
     open_client,
 )
 from ._dryrun import dry_run
-from ._items import open_items
+from ._items import input_digest, open_items
 from ._output import write_attendees, write_bookings
 from ._progress import BulkProgress, pacer_report
+from ._resume import forget, journal_path, prepare
 
-__all__ = ["SHOWN_FAILURES", "bookings_of", "run_writes", "write_operation"]
+__all__ = ["SHOWN_FAILURES", "LeftInFlight", "bookings_of", "run_writes", "write_operation"]
 
 #: Failure messages printed one by one before the rest are only counted.
 SHOWN_FAILURES = 10
@@ -64,22 +70,28 @@ def write_operation(args: argparse.Namespace, bookings: Bookings) -> ItemCall:
     command = args.command
     if command == "decline":
         reason = args.reason
-        return lambda uid: bookings.decline(uid.split()[0], reason=reason)
+        call: ItemCall = lambda uid: bookings.decline(uid.split()[0], reason=reason)  # noqa: E731
+        return _settling(call, bookings, lambda b: b.status == BookingStatus.REJECTED)
     if command == "cancel":
         reason = args.reason
         subsequent = True if args.cancel_subsequent else None
-        return lambda uid: bookings.cancel(
+        call = lambda uid: bookings.cancel(  # noqa: E731
             uid.split()[0], reason=reason, cancel_subsequent_bookings=subsequent
         )
+        return _settling(call, bookings, lambda b: b.status == BookingStatus.CANCELLED)
     if command == "confirm":
-        return lambda uid: bookings.confirm(uid.split()[0])
+        call = lambda uid: bookings.confirm(uid.split()[0])  # noqa: E731
+        return _settling(call, bookings, lambda b: b.status == BookingStatus.ACCEPTED)
     if command == "mark-absent":
         return _mark_absent(args, bookings)
     if command == "reschedule":
         return _reschedule(args, bookings)
     if command == "request-reschedule":
         reason = args.reason
-        return lambda uid: bookings.request_reschedule(uid.split()[0], reason=reason)
+        call = lambda uid: bookings.request_reschedule(  # noqa: E731
+            uid.split()[0], reason=reason
+        )
+        return _settling(call, bookings, lambda b: b.status == BookingStatus.CANCELLED)
     if command == "add-attendee":
         return _add_attendee(args, bookings)
     if command == "remove-attendee":
@@ -108,6 +120,11 @@ def _add_attendee(args: argparse.Namespace, bookings: Bookings) -> ItemCall:
             if not value:
                 raise InvalidArgumentError(field, f"missing: give {option}, or put it in the line")
         person = AddAttendeeInput(email=email, name=name, time_zone=time_zone, language=language)
+        if item_left_in_flight():
+            # An earlier run may have added them: adding again would add them twice.
+            for present in await bookings.attendees(parts[0]):
+                if present.email.lower() == email.lower():
+                    return present
         return await bookings.add_attendee(parts[0], person)
 
     return add
@@ -116,7 +133,7 @@ def _add_attendee(args: argparse.Namespace, bookings: Bookings) -> ItemCall:
 def _remove_attendee(args: argparse.Namespace, bookings: Bookings) -> ItemCall:
     default_id: int | None = args.attendee_id
 
-    async def remove(line: str) -> BookingAttendee:
+    async def remove(line: str) -> BookingAttendee | None:
         parts = line.split()
         attendee_id = default_id
         if len(parts) > 1:
@@ -129,7 +146,15 @@ def _remove_attendee(args: argparse.Namespace, bookings: Bookings) -> ItemCall:
             raise InvalidArgumentError(
                 "attendee_id", "missing: give 'UID ATTENDEE_ID', or --attendee-id"
             )
-        return await bookings.remove_attendee(parts[0], attendee_id)
+        try:
+            return await bookings.remove_attendee(parts[0], attendee_id)
+        except APIStatusError as error:
+            # Left in flight by an earlier run, whose remove was applied: the attendee is gone.
+            if not item_left_in_flight() or not 400 <= error.status_code < 500:
+                raise
+            if any(a.id == attendee_id for a in await bookings.attendees(parts[0])):
+                raise
+            return None
 
     return remove
 
@@ -143,7 +168,36 @@ def _mark_absent(args: argparse.Namespace, bookings: Bookings) -> ItemCall:
             "or --attendee-present EMAIL"
         )
     host = args.host
-    return lambda uid: bookings.mark_absent(uid.split()[0], host=host, attendees=attendees or None)
+    asked = {a.email.lower(): a.absent for a in attendees}
+
+    def marked(booking: Booking) -> bool:
+        found = {a.email.lower(): a.absent for a in booking.attendees}
+        host_ok = host is None or booking.absent_host == host
+        return host_ok and all(found.get(email) == absent for email, absent in asked.items())
+
+    call: ItemCall = lambda uid: bookings.mark_absent(  # noqa: E731
+        uid.split()[0], host=host, attendees=attendees or None
+    )
+    return _settling(call, bookings, marked)
+
+
+def _settling(call: ItemCall, bookings: Bookings, done: Callable[[Booking], bool]) -> ItemCall:
+    """``call``, except for an item an earlier run left in flight that the server refuses
+    (``already cancelled``, ``not pending``...): the booking is read back, and if it is in the
+    state asked for, the item is done (the earlier run's write was applied)."""
+
+    async def settle(line: str) -> Any:
+        try:
+            return await call(line)
+        except APIStatusError as error:
+            if not item_left_in_flight() or not 400 <= error.status_code < 500:
+                raise
+            booking = await bookings.get(line.split()[0])
+            if isinstance(booking, Booking) and done(booking):
+                return booking
+            raise
+
+    return settle
 
 
 def _reschedule(args: argparse.Namespace, bookings: Bookings) -> ItemCall:
@@ -161,9 +215,24 @@ def _reschedule(args: argparse.Namespace, bookings: Bookings) -> ItemCall:
                 raise InvalidArgumentError("start", str(error)) from None
         if start is None:
             raise InvalidArgumentError("start", "missing: give --start, or a start after the uid")
+        if item_left_in_flight():
+            # Not safe to repeat: an earlier run may have moved it. Never sent again blindly.
+            raise LeftInFlight(parts[0])
         return await bookings.reschedule(parts[0], start=start, reason=reason, rescheduled_by=by)
 
     return reschedule
+
+
+class LeftInFlight(CalError):
+    """A reschedule an earlier run sent without seeing its answer: it may have been applied."""
+
+    may_have_been_applied = True
+
+    def __init__(self, uid: str) -> None:
+        super().__init__(
+            f"an earlier run sent this reschedule and stopped before its answer: it may have "
+            f"been applied; check with 'calbookings get {uid}' (not sent again)"
+        )
 
 
 def bookings_of(result: object) -> list[Booking]:
@@ -189,14 +258,55 @@ def _failed_out(args: argparse.Namespace) -> Iterator[IO[str] | None]:
 
 
 async def run_writes(args: argparse.Namespace) -> int:
-    """A write command over one or many items (``--dry-run``: sends nothing)."""
+    """A write command over one or many items (``--dry-run``: sends nothing).
+
+    The items' outcomes are recorded in a journal (``--journal``, or the default one of this
+    command and input; see ``_resume``), so the same command run again resumes this one.
+    """
     with open_items(args) as items, _failed_out(args) as failed_out:
         if args.dry_run:
             return await dry_run(args, items, lambda b: write_operation(args, b), failed_out)
         tally = Tally()
-        async with open_client(args, tally) as cal:
+        async with (
+            _journal(args, input_digest(items)) as journal,
+            open_client(args, tally) as cal,
+        ):
             operation = write_operation(args, cal.bookings)
-            return await _run(args, cal, items, operation, tally, failed_out)
+            return await _run(args, cal, items, operation, tally, failed_out, journal)
+
+
+@contextlib.asynccontextmanager
+async def _journal(args: argparse.Namespace, digest: str | None) -> AsyncIterator[Any]:
+    """The run's journal, opened before anything is sent (``None``: standard input without
+    ``--journal``); ``--fresh`` removes its file first."""
+    path = journal_path(args, digest)
+    if path is None:
+        yield None
+        return
+    if args.fresh:
+        forget(path)
+    if args.journal is None:
+        prepare(path)
+    journal = None
+    try:
+        journal = StoreItemJournal(SQLiteStore(path))
+        await journal.wait("bulk:", timeout=0)  # opens the file: fail before sending anything
+    except (CalError, OSError) as error:
+        if journal is not None:
+            await journal.aclose()
+        raise UsageError(f"--journal: cannot open {path}: {_problem(error)}") from None
+    args.journal_in_use = str(path)
+    try:
+        yield journal
+    finally:
+        await journal.aclose()
+
+
+def _problem(error: BaseException) -> str:
+    """Why a journal could not be opened, without repeating its path."""
+    if isinstance(error, InvalidArgumentError):
+        return error.problem
+    return getattr(error, "problem", None) or str(error)
 
 
 @attrs.define
@@ -246,6 +356,7 @@ async def _run(
     operation: ItemCall,
     tally: Tally,
     failed_out: IO[str] | None,
+    journal: Any,
 ) -> int:
     counts = _Counts(
         single=isinstance(items, list) and len(items) == 1, header=args.format == "table"
@@ -257,7 +368,9 @@ async def _run(
         visible=not counts.single and not args.quiet,
     )
     async with shown:
-        run = cal.bulk(items, operation, concurrency=args.concurrency, on_progress=shown)
+        run = cal.bulk(
+            items, operation, concurrency=args.concurrency, on_progress=shown, journal=journal
+        )
         with _CtrlC(run) as ctrl_c:
             async with run:
                 async for outcome in run:
@@ -316,6 +429,14 @@ def _summary(
         f"  HTTP attempts {counts.attempts}; retries {tally.retries}; "
         f"429 responses {tally.throttled + counts.throttled_final}",
     ]
+    if run.stop_reason is not None and not run.cancelled:
+        lines.append(f"  {run.stop_reason}")
+    journal = getattr(args, "journal_in_use", None)
+    if journal is not None:
+        lines.append(
+            f"  journal {journal}: {run.skipped} skipped as done, {run.settled} settled, "
+            f"{done - run.skipped - run.settled} sent"
+        )
     if failed > counts.shown:
         lines.append(f"  {failed - counts.shown} more failures not shown")
     if counts.uncertain:
