@@ -24,7 +24,7 @@ Imports ``_filters``, ``_paging``, ``_decode``, ``_converter``, ``_inputs``, ``_
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -83,6 +83,7 @@ from ._models import (
 )
 from ._operations import op
 from ._paging import Pager, request_pages
+from ._settle import CHECKS, absent_as_sent, settled
 from ._types import JSONObject, Requester
 from ._validate import (
     check_aware_datetime,
@@ -105,10 +106,28 @@ _CREATE_INPUTS = (CreateBookingInput, CreateInstantBookingInput, CreateRecurring
 class Bookings:
     """The ``/v2/bookings`` endpoints, reached as ``cal.bookings``."""
 
-    __slots__ = ("_requester",)
+    __slots__ = ("_requester", "_settle")
 
-    def __init__(self, requester: Requester) -> None:
+    def __init__(self, requester: Requester, *, settle: bool = True) -> None:
         self._requester = requester
+        self._settle = settle
+
+    def _settled(
+        self,
+        write: Awaitable[Any],
+        operation: str,
+        booking_uid: str,
+        holds: Callable[[Booking], bool],
+    ) -> Awaitable[Any]:
+        """``write``, settled by reading the booking back when it ends uncertain (``_settle``)."""
+        return settled(
+            write,
+            operation=operation,
+            uid=booking_uid,
+            read_back=lambda: self.get(booking_uid),
+            holds=holds,
+            enabled=self._settle,
+        )
 
     def __repr__(self) -> str:
         return "Bookings()"
@@ -613,12 +632,14 @@ class Bookings:
         uid = check_uid("booking_uid", booking_uid)
         if reason is not None:
             check_text("reason", reason)
-        await self._requester.request(
-            op("bookings.request_reschedule"),
+        name = "bookings.request_reschedule"
+        write = self._requester.request(
+            op(name),
             f"/v2/bookings/{uid}/request-reschedule",
             body=unstructure(RequestRescheduleInput(reschedule_reason=reason)),
             decode=no_data,
         )
+        await self._settled(write, name, booking_uid, CHECKS[name])
 
     async def cancel(
         self,
@@ -670,12 +691,18 @@ class Bookings:
                     "cannot be given with seat_uid: it applies to recurring bookings only",
                 )
             body = CancelSeatedBookingInput(seat_uid=seat_uid, cancellation_reason=reason)
-        return await self._requester.request(
+        write = self._requester.request(
             op("bookings.cancel"),
             f"/v2/bookings/{uid}/cancel",
             body=unstructure(body),
             decode=about_booking(booking_uid),
         )
+        if seat_uid is not None:
+            return await write  # one seat given up: the booking itself stays on
+        result: Booking = await self._settled(
+            write, "bookings.cancel", booking_uid, CHECKS["bookings.cancel"]
+        )
+        return result
 
     # --- confirm or decline, attendance, reassignment ------------------------------------------
 
@@ -704,12 +731,16 @@ class Bookings:
         if reason is not None:
             check_text("reason", reason)
         body = unstructure(DeclineBookingInput(reason=reason))
-        return await self._requester.request(
+        write = self._requester.request(
             op("bookings.decline"),
             f"/v2/bookings/{uid}/decline",
             body=body,
             decode=about_booking(booking_uid),
         )
+        result: Booking = await self._settled(
+            write, "bookings.decline", booking_uid, CHECKS["bookings.decline"]
+        )
+        return result
 
     async def mark_absent(
         self,
@@ -742,12 +773,17 @@ class Bookings:
             check_bool("host", host)
         listed = None if attendees is None else _attendance(attendees)
         body = unstructure(MarkAbsentBookingInput(host=host, attendees=listed))
-        return await self._requester.request(
+        write = self._requester.request(
             op("bookings.mark_absent"),
             f"/v2/bookings/{uid}/mark-absent",
             body=body,
             decode=about_booking(booking_uid),
         )
+        sent = [(a.email, a.absent) for a in listed or ()]
+        result: Booking = await self._settled(
+            write, "bookings.mark_absent", booking_uid, absent_as_sent(host, sent)
+        )
+        return result
 
     async def reassign(self, booking_uid: str) -> ReassignedBooking:
         """``POST /v2/bookings/{bookingUid}/reassign``: hand a round-robin booking to another host.
@@ -825,11 +861,15 @@ class Bookings:
             CalError: Any other failure (see the error tree).
         """
         uid = check_uid("booking_uid", booking_uid)
-        return await self._requester.request(
+        write = self._requester.request(
             op("bookings.confirm"),
             f"/v2/bookings/{uid}/confirm",
             decode=about_booking(booking_uid),
         )
+        result: Booking = await self._settled(
+            write, "bookings.confirm", booking_uid, CHECKS["bookings.confirm"]
+        )
+        return result
 
     async def update_location(self, booking_uid: str, location: LocationUpdate) -> Booking:
         """``PATCH /v2/bookings/{bookingUid}/location``: move a booking to another location.

@@ -53,7 +53,7 @@ from ._types import (
     Transport,
     redacted,
 )
-from ._validate import check_clock, check_int, check_str
+from ._validate import check_bool, check_clock, check_int, check_str
 
 if TYPE_CHECKING:
     import aiohttp
@@ -335,6 +335,9 @@ class CalBookings:
             ``SSL_CERT_FILE``/``SSL_CERT_DIR`` from the environment (as httpx does).
         ssl: An ``ssl.SSLContext`` to verify the server with, or ``False`` to skip verification
             (allowed for loopback hosts only).
+        settle: When ``cancel``, ``decline``, ``confirm``, ``mark_absent`` or
+            ``request_reschedule`` ends uncertain (``may_have_been_applied``), read the booking
+            back and return it (:attr:`Booking.settled` true) if it is in the state asked for.
 
     Raises:
         InvalidArgumentError: A missing or malformed credential, or any other bad argument or
@@ -360,6 +363,7 @@ class CalBookings:
         clock: Clock | None = None,
         trust_env: bool = True,
         ssl: ssl_module.SSLContext | bool | None = None,
+        settle: bool = True,
     ) -> None:
         # Wrapped first, so that no traceback's locals can show them (see Redacted).
         api_key, access_token = redacted(api_key), redacted(access_token)
@@ -375,7 +379,8 @@ class CalBookings:
             url = _check_base_url(_env("CAL_BASE_URL") or DEFAULT_BASE_URL, "CAL_BASE_URL")
         else:
             url = _check_base_url(base_url)
-        options = CallOptions(retry=_check_retry(retry), timeout=Timeout.of(timeout))
+        check_bool("settle", settle)
+        options = CallOptions(retry=_check_retry(retry), timeout=Timeout.of(timeout), settle=settle)
         check_int("max_concurrency", max_concurrency, minimum=1)
         check_int("max_response_bytes", max_response_bytes, minimum=1024)
         auth = Auth(credentials, refresh_token)
@@ -410,7 +415,7 @@ class CalBookings:
         # The client itself calls the session directly (its options are the session's); a view
         # goes through a requester bound to its own options.
         requester = session if options is session.options else _BoundRequester(session, options)
-        self.bookings = Bookings(requester)
+        self.bookings = Bookings(requester, settle=options.settle)
         """The bookings endpoints (:class:`Bookings`)."""
         self.organizations = Organizations(requester)
         """The organization-scoped bookings endpoints (:class:`Organizations`)."""
@@ -421,6 +426,7 @@ class CalBookings:
         retry: RetryPolicy | None = None,
         timeout: float | Timeout | None = None,
         retry_unsafe: bool | None = None,
+        settle: bool | None = None,
     ) -> CalBookings:
         """A view of this client with other defaults for the calls made through it.
 
@@ -433,6 +439,8 @@ class CalBookings:
             retry: The retry policy for calls made through the view.
             timeout: The per-attempt timeout for calls made through the view.
             retry_unsafe: Shortcut: the retry policy in force with ``retry_unsafe`` set.
+            settle: Whether uncertain state-setting writes are settled by reading the
+                booking back (see :attr:`Booking.settled`).
 
         Returns:
             A new :class:`CalBookings` sharing this one's session.
@@ -440,9 +448,12 @@ class CalBookings:
         policy = self._options.retry if retry is None else _check_retry(retry)
         if retry_unsafe is not None:
             policy = attrs.evolve(policy, retry_unsafe=retry_unsafe)
+        if settle is not None:
+            check_bool("settle", settle)
         options = CallOptions(
             retry=policy,
             timeout=self._options.timeout if timeout is None else Timeout.of(timeout),
+            settle=self._options.settle if settle is None else settle,
         )
         view = CalBookings.__new__(CalBookings)
         view._attach(self._core, options)

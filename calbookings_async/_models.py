@@ -62,6 +62,7 @@ __all__ = [
     "SeatedAttendee",
     "SeatedBooking",
     "SortOrder",
+    "as_settled",
     "with_occurrences",
 ]
 
@@ -251,6 +252,27 @@ class Booking:
         """
         occurrences: tuple[Booking, ...] = self.__dict__.get("_occurrences", ())
         return occurrences
+
+    @property
+    def settled(self) -> bool:
+        """Whether this booking was read back to settle a write whose outcome was uncertain.
+
+        ``True`` on what ``cancel``, ``decline``, ``confirm`` or ``mark_absent`` return when the
+        write itself ended without a clear answer (a dropped connection, a timeout, or a retry
+        answered "already cancelled") and the booking, read back, was found in the state asked
+        for. ``False`` on every plain answer.
+        """
+        settled: bool = self.__dict__.get("_settled", False)
+        return settled
+
+
+def as_settled(booking: Booking) -> Booking:
+    """A copy of ``booking`` whose :attr:`Booking.settled` is true."""
+    copy = object.__new__(type(booking))
+    state = dict(booking.__dict__)
+    state["_settled"] = True
+    object.__setattr__(copy, "__dict__", state)
+    return copy
 
 
 def with_occurrences(booking: Booking, occurrences: tuple[Booking, ...]) -> Booking:

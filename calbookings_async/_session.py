@@ -88,10 +88,13 @@ class CallOptions:
     Attributes:
         retry: The retry policy.
         timeout: The per-attempt timeout.
+        settle: Whether an uncertain state-setting write is settled by reading the booking
+            back (the endpoints read it; the session only carries it).
     """
 
     retry: RetryPolicy
     timeout: Timeout
+    settle: bool = True
 
 
 class _Call(Generic[T]):

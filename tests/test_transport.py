@@ -85,6 +85,7 @@ async def raw_client(
 ) -> AsyncIterator[tuple[CalBookings, list[bytes]]]:
     """A client aimed at a ``raw_server``; yields it and the request heads the server read."""
     options.setdefault("retry", POLICY)
+    options.setdefault("settle", False)  # request by request: no read-back after a decline
     async with (
         raw_server(handle) as (url, heads),
         CalBookings(api_key=API_KEY, base_url=url, **options) as cal,

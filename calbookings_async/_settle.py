@@ -1,0 +1,110 @@
+"""Settling a state-setting write whose outcome is uncertain, by reading the booking back.
+
+Cancel, decline, confirm and mark-absent set a state: a repeat never applies them twice, but a
+call can still end without a clear answer. The connection dropped after the request went out,
+the deadline passed, or a retry after such an attempt was answered "already cancelled" / "not
+pending" (the earlier attempt had been applied). The error then says
+``may_have_been_applied``. Rather than leave the reconciliation to the caller, :func:`settled`
+reads the booking back (``GET /v2/bookings/{uid}``, through the same session, paced and
+retried like any read) and, when the booking is in the state the write asked for, returns it
+marked :attr:`~calbookings_async.Booking.settled`, with one INFO log line. Otherwise, or when
+the read-back fails too, the original error is raised as it was, still uncertain (the read-back
+error is attached as ``read_back_error``).
+
+What each write is checked against is :data:`CHECKS`, one row per operation.
+
+Imports ``_errors`` and ``_models`` only; the endpoints give the read-back call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from ._errors import CalError, InvalidArgumentError
+from ._models import Booking, BookingStatus, as_settled
+
+__all__ = ["CHECKS", "absent_as_sent", "settled"]
+
+logger = logging.getLogger("calbookings_async")
+
+
+def _status(wanted: BookingStatus) -> Callable[[Booking], bool]:
+    return lambda booking: booking.status == wanted
+
+
+def absent_as_sent(
+    host: bool | None, attendees: Iterable[tuple[str, bool]]
+) -> Callable[[Booking], bool]:
+    """The check of a mark-absent: the host's flag and each attendee's as they were sent."""
+    asked = {email.lower(): absent for email, absent in attendees}
+
+    def holds(booking: Booking) -> bool:
+        if host is not None and getattr(booking, "absent_host", None) != host:
+            return False
+        found = {a.email.lower(): getattr(a, "absent", None) for a in booking.attendees}
+        return all(found.get(email) == absent for email, absent in asked.items())
+
+    return holds
+
+
+#: Operation -> what the booking read back must show for the write to count as applied.
+#: (Mark-absent depends on what was sent: :func:`absent_as_sent`.)
+CHECKS: dict[str, Callable[[Booking], bool]] = {
+    "bookings.cancel": _status(BookingStatus.CANCELLED),
+    "bookings.decline": _status(BookingStatus.REJECTED),
+    "bookings.confirm": _status(BookingStatus.ACCEPTED),
+    "bookings.request_reschedule": _status(BookingStatus.CANCELLED),
+}
+
+
+async def settled(
+    write: Awaitable[Any],
+    *,
+    operation: str,
+    uid: str,
+    read_back: Callable[[], Awaitable[Booking]],
+    holds: Callable[[Booking], bool],
+    enabled: bool,
+) -> Any:
+    """The write's answer; or, when it ended uncertain, the booking read back if it holds.
+
+    Args:
+        write: The write call (awaited here).
+        operation: The operation's name (for the log line).
+        uid: The booking's uid (for the log line and the read-back).
+        read_back: Reads the booking.
+        holds: Whether the booking read back is in the state the write asked for.
+        enabled: ``False``: the write's own outcome, whatever it is (``settle=False``).
+
+    Raises:
+        CalError: The write's own error, when it is not uncertain, when settling is off, or
+            when the read-back fails or shows another state.
+    """
+    try:
+        return await write
+    except CalError as error:
+        if (
+            not enabled
+            or not error.may_have_been_applied
+            or isinstance(error, InvalidArgumentError)
+        ):
+            raise
+        failure = error
+    try:
+        booking = await read_back()
+    except CalError as problem:
+        failure.read_back_error = problem  # type: ignore[attr-defined]
+        booking = None
+    if booking is None or not holds(booking):
+        raise failure
+    logger.info(
+        "settled %s %s: the write ended uncertain (%s, request id %s); read back, the booking"
+        " is in the state asked for",
+        operation,
+        uid,
+        type(failure).__name__,
+        getattr(failure, "request_id", None),
+    )
+    return as_settled(booking)
