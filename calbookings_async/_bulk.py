@@ -937,7 +937,7 @@ def _open_journal(
         return None, None
     if isinstance(journal, (str, os.PathLike)):
         try:
-            store = SQLiteStore(journal)
+            store = SQLiteStore(journal, durable=True)
         except InvalidArgumentError as error:
             raise InvalidArgumentError("journal", error.problem) from None
         owned = StoreItemJournal(store)

@@ -194,7 +194,12 @@ class SQLiteStore:
         path: The database file (created with its directory when missing).
         busy_timeout: Seconds a step waits for another process's transaction before giving up
             with :class:`StoreUnavailable` (transactions last well under a millisecond).
-        clock: The store's clock (:func:`time.monotonic`; replaceable for tests only).
+        clock: The store's clock (:func:`time.monotonic`, or :func:`time.time` when
+            ``durable``; replaceable for tests only).
+        durable: Keep the records across reboots of the machine, timed by the wall clock (for
+            write journals, whose finished entries must outlive a reboot). The default forgets
+            them at a new boot (for the rate budget, timed by the monotonic clock, whose
+            readings mean nothing after a reboot). Give each kind its own file.
 
     Raises:
         InvalidArgumentError: ``path`` is not a path, or its directory cannot be created.
@@ -205,7 +210,8 @@ class SQLiteStore:
         path: str | os.PathLike[str],
         *,
         busy_timeout: float = 2.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
+        durable: bool = False,
     ) -> None:
         if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
             raise InvalidArgumentError("path", f"expected a file path, got {path!r}")
@@ -217,7 +223,8 @@ class SQLiteStore:
                 "path", f"cannot create the directory of {self.path}: {problem.strerror}"
             ) from None
         self._busy_ms = int(busy_timeout * 1000)
-        self._clock = clock
+        self._durable = durable
+        self._clock = clock if clock is not None else (time.time if durable else time.monotonic)
         # One thread owns the connection: sqlite3 objects stay in the thread that made them.
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="calbookings-sqlite"
@@ -283,7 +290,8 @@ class SQLiteStore:
             connection.execute("PRAGMA synchronous = NORMAL")
             for statement in _SCHEMA:
                 connection.execute(statement)
-            self._check_boot(connection)
+            if not self._durable:
+                self._check_boot(connection)
         except sqlite3.OperationalError as problem:
             connection.close()
             if "locked" in str(problem) or "busy" in str(problem):

@@ -135,7 +135,7 @@ async def _left_uncertain(journal: Path, item: str) -> None:
     from calbookings_async._bulk import LEASE, StoreItemJournal
     from calbookings_async._stores import SQLiteStore
 
-    entries = StoreItemJournal(SQLiteStore(journal))
+    entries = StoreItemJournal(SQLiteStore(journal, durable=True))
     try:
         claim = await entries.claim("bulk:" + item, "bulk:" + item, lease=LEASE)
         await entries.record("bulk:" + item, "uncertain", token=claim.token)

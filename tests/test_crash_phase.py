@@ -309,7 +309,7 @@ def _left_in_flight(journal: Path, items: list[dict[str, Any]]) -> set[str]:
     from calbookings_async._stores import SQLiteStore
 
     async def read() -> set[str]:
-        entries = StoreItemJournal(SQLiteStore(journal))
+        entries = StoreItemJournal(SQLiteStore(journal, durable=True))
         try:
             left = set()
             for item in items:

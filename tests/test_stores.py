@@ -241,6 +241,20 @@ async def test_records_from_another_boot_are_forgotten(
     await store.aclose()
 
 
+async def test_a_durable_store_keeps_its_records_across_a_reboot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A write journal's finished entries must outlive a reboot, or its items are sent again.
+    path = tmp_path / "journal.sqlite3"
+    store = SQLiteStore(path, durable=True)
+    await store.transact("k", counter, ttl=3600)
+    await store.aclose()
+    monkeypatch.setattr("calbookings_async._stores._boot_id", lambda: "another boot")
+    store = SQLiteStore(path, durable=True)
+    assert await store.transact("k", lambda cur, t: (KEEP, cur)) == b"1"
+    await store.aclose()
+
+
 async def test_an_unreachable_redis_is_store_unavailable_without_hanging() -> None:
     client = redis_asyncio.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.5)
     store = RedisStore(client, description="127.0.0.1:port", timeout=0.5, owns_client=True)

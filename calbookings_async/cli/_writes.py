@@ -289,7 +289,7 @@ async def _journal(args: argparse.Namespace, digest: str | None) -> AsyncIterato
         prepare(path)
     journal = None
     try:
-        journal = StoreItemJournal(SQLiteStore(path))
+        journal = StoreItemJournal(SQLiteStore(path, durable=True))
         await journal.wait("bulk:", timeout=0)  # opens the file: fail before sending anything
     except (CalError, OSError) as error:
         if journal is not None:
