@@ -24,7 +24,7 @@ Imports ``_filters``, ``_paging``, ``_decode``, ``_converter``, ``_inputs``, ``_
 from __future__ import annotations
 
 import builtins
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -44,7 +44,7 @@ from ._decode import (
     reassigned,
     rescheduled,
 )
-from ._errors import DecodeError, InvalidArgumentError
+from ._errors import CalError, DecodeError, InvalidArgumentError
 from ._filters import BookingFilters, reference_query, to_query
 from ._inputs import (
     MAX_GUESTS_PER_REQUEST,
@@ -83,7 +83,7 @@ from ._models import (
 )
 from ._operations import op
 from ._paging import Pager, request_pages
-from ._settle import CHECKS, absent_as_sent, settled
+from ._settle import CHECKS, absent_as_sent, settle_failure
 from ._types import JSONObject, Requester
 from ._validate import (
     check_aware_datetime,
@@ -106,27 +106,25 @@ _CREATE_INPUTS = (CreateBookingInput, CreateInstantBookingInput, CreateRecurring
 class Bookings:
     """The ``/v2/bookings`` endpoints, reached as ``cal.bookings``."""
 
-    __slots__ = ("_requester", "_settle")
+    __slots__ = ("_requester", "_settling")
 
     def __init__(self, requester: Requester, *, settle: bool = True) -> None:
         self._requester = requester
-        self._settle = settle
+        self._settling = settle
 
-    def _settled(
-        self,
-        write: Awaitable[Any],
-        operation: str,
-        booking_uid: str,
-        holds: Callable[[Booking], bool],
-    ) -> Awaitable[Any]:
-        """``write``, settled by reading the booking back when it ends uncertain (``_settle``)."""
-        return settled(
-            write,
+    async def _settle(
+        self, failure: CalError, operation: str, booking_uid: str, holds: Callable[[Booking], bool]
+    ) -> Any:
+        """After a write failed: the booking read back if the failure is uncertain and the
+        booking holds (see :mod:`._settle`); else ``failure`` raised. Entered only after a
+        failure, so a call that succeeds pays nothing for settling."""
+        return await settle_failure(
+            failure,
             operation=operation,
             uid=booking_uid,
             read_back=lambda: self.get(booking_uid),
             holds=holds,
-            enabled=self._settle,
+            enabled=self._settling,
         )
 
     def __repr__(self) -> str:
@@ -633,13 +631,17 @@ class Bookings:
         if reason is not None:
             check_text("reason", reason)
         name = "bookings.request_reschedule"
-        write = self._requester.request(
-            op(name),
-            f"/v2/bookings/{uid}/request-reschedule",
-            body=unstructure(RequestRescheduleInput(reschedule_reason=reason)),
-            decode=no_data,
-        )
-        await self._settled(write, name, booking_uid, CHECKS[name])
+        try:
+            await self._requester.request(
+                op(name),
+                f"/v2/bookings/{uid}/request-reschedule",
+                body=unstructure(RequestRescheduleInput(reschedule_reason=reason)),
+                decode=no_data,
+            )
+            return
+        except CalError as error:
+            failure = error
+        await self._settle(failure, name, booking_uid, CHECKS[name])
 
     async def cancel(
         self,
@@ -691,16 +693,19 @@ class Bookings:
                     "cannot be given with seat_uid: it applies to recurring bookings only",
                 )
             body = CancelSeatedBookingInput(seat_uid=seat_uid, cancellation_reason=reason)
-        write = self._requester.request(
-            op("bookings.cancel"),
-            f"/v2/bookings/{uid}/cancel",
-            body=unstructure(body),
-            decode=about_booking(booking_uid),
-        )
-        if seat_uid is not None:
-            return await write  # one seat given up: the booking itself stays on
-        result: Booking = await self._settled(
-            write, "bookings.cancel", booking_uid, CHECKS["bookings.cancel"]
+        try:
+            return await self._requester.request(
+                op("bookings.cancel"),
+                f"/v2/bookings/{uid}/cancel",
+                body=unstructure(body),
+                decode=about_booking(booking_uid),
+            )
+        except CalError as error:
+            if seat_uid is not None:
+                raise  # one seat given up: the booking itself stays on, nothing to read back
+            failure = error
+        result: Booking = await self._settle(
+            failure, "bookings.cancel", booking_uid, CHECKS["bookings.cancel"]
         )
         return result
 
@@ -731,14 +736,17 @@ class Bookings:
         if reason is not None:
             check_text("reason", reason)
         body = unstructure(DeclineBookingInput(reason=reason))
-        write = self._requester.request(
-            op("bookings.decline"),
-            f"/v2/bookings/{uid}/decline",
-            body=body,
-            decode=about_booking(booking_uid),
-        )
-        result: Booking = await self._settled(
-            write, "bookings.decline", booking_uid, CHECKS["bookings.decline"]
+        try:
+            return await self._requester.request(
+                op("bookings.decline"),
+                f"/v2/bookings/{uid}/decline",
+                body=body,
+                decode=about_booking(booking_uid),
+            )
+        except CalError as error:
+            failure = error
+        result: Booking = await self._settle(
+            failure, "bookings.decline", booking_uid, CHECKS["bookings.decline"]
         )
         return result
 
@@ -773,15 +781,18 @@ class Bookings:
             check_bool("host", host)
         listed = None if attendees is None else _attendance(attendees)
         body = unstructure(MarkAbsentBookingInput(host=host, attendees=listed))
-        write = self._requester.request(
-            op("bookings.mark_absent"),
-            f"/v2/bookings/{uid}/mark-absent",
-            body=body,
-            decode=about_booking(booking_uid),
-        )
+        try:
+            return await self._requester.request(
+                op("bookings.mark_absent"),
+                f"/v2/bookings/{uid}/mark-absent",
+                body=body,
+                decode=about_booking(booking_uid),
+            )
+        except CalError as error:
+            failure = error
         sent = [(a.email, a.absent) for a in listed or ()]
-        result: Booking = await self._settled(
-            write, "bookings.mark_absent", booking_uid, absent_as_sent(host, sent)
+        result: Booking = await self._settle(
+            failure, "bookings.mark_absent", booking_uid, absent_as_sent(host, sent)
         )
         return result
 
@@ -861,13 +872,16 @@ class Bookings:
             CalError: Any other failure (see the error tree).
         """
         uid = check_uid("booking_uid", booking_uid)
-        write = self._requester.request(
-            op("bookings.confirm"),
-            f"/v2/bookings/{uid}/confirm",
-            decode=about_booking(booking_uid),
-        )
-        result: Booking = await self._settled(
-            write, "bookings.confirm", booking_uid, CHECKS["bookings.confirm"]
+        try:
+            return await self._requester.request(
+                op("bookings.confirm"),
+                f"/v2/bookings/{uid}/confirm",
+                decode=about_booking(booking_uid),
+            )
+        except CalError as error:
+            failure = error
+        result: Booking = await self._settle(
+            failure, "bookings.confirm", booking_uid, CHECKS["bookings.confirm"]
         )
         return result
 

@@ -1,15 +1,15 @@
 """Settling a state-setting write whose outcome is uncertain, by reading the booking back.
 
-Cancel, decline, confirm and mark-absent set a state: a repeat never applies them twice, but a
-call can still end without a clear answer. The connection dropped after the request went out,
-the deadline passed, or a retry after such an attempt was answered "already cancelled" / "not
-pending" (the earlier attempt had been applied). The error then says
-``may_have_been_applied``. Rather than leave the reconciliation to the caller, :func:`settled`
-reads the booking back (``GET /v2/bookings/{uid}``, through the same session, paced and
-retried like any read) and, when the booking is in the state the write asked for, returns it
-marked :attr:`~calbookings_async.Booking.settled`, with one INFO log line. Otherwise, or when
-the read-back fails too, the original error is raised as it was, still uncertain (the read-back
-error is attached as ``read_back_error``).
+Cancel, decline, confirm and mark-absent set a state: a repeat never applies them twice, but a call
+can still end without a clear answer. The connection dropped after the request went out, the
+deadline passed, or a retry after such an attempt was answered "already cancelled" / "not pending"
+(the earlier attempt had been applied). The error then says ``may_have_been_applied``. Rather than
+leave the reconciliation to the caller, :func:`settle_failure` reads the booking back (``GET
+/v2/bookings/{uid}``, through the same session, paced and retried like any read) and, when the
+booking is in the state the write asked for, returns it marked
+:attr:`~calbookings_async.Booking.settled`, with one INFO log line. Otherwise, or when the read-
+back fails too, the original error is raised as it was, still uncertain (the read-back error is
+attached as ``read_back_error``).
 
 What each write is checked against is :data:`CHECKS`, one row per operation.
 
@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
 
 from ._errors import CalError, InvalidArgumentError
 from ._models import Booking, BookingStatus, as_settled
 
-__all__ = ["CHECKS", "absent_as_sent", "settled"]
+__all__ = ["CHECKS", "absent_as_sent", "settle_failure"]
 
 logger = logging.getLogger("calbookings_async")
 
@@ -59,39 +58,34 @@ CHECKS: dict[str, Callable[[Booking], bool]] = {
 }
 
 
-async def settled(
-    write: Awaitable[Any],
+async def settle_failure(
+    failure: CalError,
     *,
     operation: str,
     uid: str,
     read_back: Callable[[], Awaitable[Booking]],
     holds: Callable[[Booking], bool],
     enabled: bool,
-) -> Any:
-    """The write's answer; or, when it ended uncertain, the booking read back if it holds.
+) -> Booking:
+    """The booking read back after a write failed with ``failure``, if it settles the write.
+
+    Called only once a write has failed, so a write that succeeds pays nothing for settling.
 
     Args:
-        write: The write call (awaited here).
+        failure: The write's error.
         operation: The operation's name (for the log line).
-        uid: The booking's uid (for the log line and the read-back).
+        uid: The booking's uid (for the log line).
         read_back: Reads the booking.
         holds: Whether the booking read back is in the state the write asked for.
-        enabled: ``False``: the write's own outcome, whatever it is (``settle=False``).
+        enabled: ``False``: ``failure`` is raised as it is (``settle=False``).
 
     Raises:
-        CalError: The write's own error, when it is not uncertain, when settling is off, or
-            when the read-back fails or shows another state.
+        CalError: ``failure``, when it is not uncertain, when settling is off, or when the
+            read-back fails (its error in ``read_back_error``) or shows another state.
     """
-    try:
-        return await write
-    except CalError as error:
-        if (
-            not enabled
-            or not error.may_have_been_applied
-            or isinstance(error, InvalidArgumentError)
-        ):
-            raise
-        failure = error
+    uncertain = failure.may_have_been_applied and not isinstance(failure, InvalidArgumentError)
+    if not enabled or not uncertain:
+        raise failure
     try:
         booking = await read_back()
     except CalError as problem:
