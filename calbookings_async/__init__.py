@@ -35,6 +35,8 @@ from ._errors import (
     UnprocessableEntityError,
 )
 from ._filters import BookingFilters, OrganizationBookingFilters, TeamBookingFilters
+from ._idempotency import METADATA_KEY as IDEMPOTENCY_METADATA_KEY
+from ._idempotency import UnsettledWriteError
 from ._inputs import (
     AddAttendeeInput,
     AddressLocation,
@@ -57,6 +59,15 @@ from ._inputs import (
     UpdateAddressLocation,
     UpdateLinkLocation,
     UpdatePhoneLocation,
+)
+from ._journal import (
+    Journal,
+    JournalBusyError,
+    JournalClaim,
+    JournalEntry,
+    MemoryJournal,
+    SQLiteJournal,
+    StoreJournal,
 )
 from ._models import (
     Attendee,
@@ -102,6 +113,7 @@ from ._shared_pacer import FilePacer, SharedPacer
 from ._types import RawRequest, RawResponse, Transport
 
 __all__ = [
+    "IDEMPOTENCY_METADATA_KEY",
     "APIStatusError",
     "AdaptivePacer",
     "AddAttendeeInput",
@@ -145,11 +157,16 @@ __all__ = [
     "Guest",
     "IntegrationLocation",
     "InvalidArgumentError",
+    "Journal",
+    "JournalBusyError",
+    "JournalClaim",
+    "JournalEntry",
     "Language",
     "LinkLocation",
     "LocationIntegration",
     "LocationUpdate",
     "MarkAbsentAttendee",
+    "MemoryJournal",
     "NotFoundError",
     "OrganizationBookingFilters",
     "Organizations",
@@ -187,17 +204,20 @@ __all__ = [
     "RoutingTrace",
     "RoutingTraceGroup",
     "RoutingTraceStep",
+    "SQLiteJournal",
     "SeatedAttendee",
     "SeatedBooking",
     "ServerError",
     "SharedPacer",
     "SortOrder",
+    "StoreJournal",
     "TeamBookingFilters",
     "Timeout",
     "TokenExpiredError",
     "Transport",
     "TransportError",
     "UnprocessableEntityError",
+    "UnsettledWriteError",
     "UpdateAddressLocation",
     "UpdateLinkLocation",
     "UpdatePhoneLocation",

@@ -24,10 +24,11 @@ Imports ``_filters``, ``_paging``, ``_decode``, ``_converter``, ``_inputs``, ``_
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
+import attrs
 from typing_extensions import Unpack
 
 from ._converter import unstructure
@@ -46,6 +47,7 @@ from ._decode import (
 )
 from ._errors import CalError, DecodeError, InvalidArgumentError
 from ._filters import BookingFilters, reference_query, to_query
+from ._idempotency import METADATA_KEY, check_key, fingerprint, once
 from ._inputs import (
     MAX_GUESTS_PER_REQUEST,
     AddAttendeeInput,
@@ -69,6 +71,7 @@ from ._inputs import (
     VerifyEmailCodeInput,
     from_keywords,
 )
+from ._journal import Journal
 from ._models import (
     Booking,
     BookingAttendee,
@@ -83,6 +86,16 @@ from ._models import (
 )
 from ._operations import op
 from ._paging import Pager, request_pages
+from ._readbacks import (
+    Find,
+    attendee_added,
+    created_with_key,
+    guests_added,
+    host_before,
+    host_changed,
+    rescheduled_to,
+    sender,
+)
 from ._settle import CHECKS, absent_as_sent, settle_failure
 from ._types import JSONObject, Requester
 from ._validate import (
@@ -106,11 +119,55 @@ _CREATE_INPUTS = (CreateBookingInput, CreateInstantBookingInput, CreateRecurring
 class Bookings:
     """The ``/v2/bookings`` endpoints, reached as ``cal.bookings``."""
 
-    __slots__ = ("_requester", "_settling")
+    __slots__ = ("_journal", "_requester", "_settling", "_wait")
 
-    def __init__(self, requester: Requester, *, settle: bool = True) -> None:
+    def __init__(
+        self,
+        requester: Requester,
+        *,
+        settle: bool = True,
+        journal: Journal | None = None,
+        wait: float | None = None,
+    ) -> None:
         self._requester = requester
         self._settling = settle
+        self._journal = journal
+        self._wait = wait
+
+    def _keyed(self, key: object) -> tuple[str, Journal]:
+        """The checked idempotency key and the journal it is kept in."""
+        checked = check_key(key)
+        if self._journal is None:
+            raise InvalidArgumentError(
+                "idempotency_key",
+                "needs a journal to keep it in: CalBookings(journal=SQLiteJournal(path))"
+                " (or MemoryJournal() within one process)",
+            )
+        return checked, self._journal
+
+    async def _once(
+        self,
+        key: str,
+        journal: Journal,
+        operation: str,
+        path: str,
+        body: Any,
+        decode: Callable[[JSONObject], T],
+        find: Find,
+        prepare: Callable[[], Awaitable[str | None]] | None = None,
+    ) -> T:
+        """An unsafe write made once per idempotency key (see :mod:`._idempotency`)."""
+        return await once(
+            journal,
+            key,
+            operation=operation,
+            fingerprint=fingerprint(operation, path, body),
+            send=sender(self._requester, operation, path, body, decode),
+            find=find,
+            decode=decode,
+            prepare=prepare,
+            wait=self._wait,
+        )
 
     async def _settle(
         self, failure: CalError, operation: str, booking_uid: str, holds: Callable[[Booking], bool]
@@ -135,6 +192,8 @@ class Bookings:
     async def create(
         self,
         booking: CreateBookingInput | CreateInstantBookingInput | CreateRecurringBookingInput,
+        *,
+        idempotency_key: str | None = None,
     ) -> Booking:
         """``POST /v2/bookings``: book an event type.
 
@@ -146,6 +205,11 @@ class Bookings:
             booking: What to book: a :class:`CreateBookingInput`, a
                 :class:`CreateInstantBookingInput` (team event types) or a
                 :class:`CreateRecurringBookingInput`.
+            idempotency_key: Book once per key, across retries, crashes and processes (needs
+                the client's ``journal``; see "Idempotency keys" in the README). The key
+                travels in the booking's metadata under ``calbookings_idempotency_key`` (the
+                booking's, or the seat's on a seated event type), where a read-back finds it
+                when an earlier call's outcome was not seen.
 
         Returns:
             The new booking (a :class:`SeatedBooking` with ``seat_uid`` for a seated event
@@ -154,7 +218,11 @@ class Bookings:
             occurrence in :attr:`Booking.occurrences`.
 
         Raises:
-            InvalidArgumentError: ``booking`` is not one of the create inputs.
+            InvalidArgumentError: ``booking`` is not one of the create inputs; or the
+                ``idempotency_key`` is malformed, has no journal, was used for another
+                request, or does not fit in the booking's metadata.
+            UnsettledWriteError: An earlier call with the key may have booked, and reading
+                it back failed: nothing was sent.
             BadRequestError: The slot is taken, out of bounds or in the past, or the input
                 does not fit the event type.
             ConflictError: No seats left.
@@ -168,11 +236,44 @@ class Bookings:
             )
         # An instant meeting starts when a host joins: its start is not compared.
         start = None if isinstance(booking, CreateInstantBookingInput) else _sent(booking.start)
+        if idempotency_key is not None:
+            return await self._create_once(booking, start, idempotency_key)
         return await self._requester.request(
             op("bookings.create"),
             "/v2/bookings",
             body=unstructure(booking),
             decode=created(start, booking.attendee.email),
+        )
+
+    async def _create_once(
+        self,
+        booking: CreateBookingInput | CreateInstantBookingInput | CreateRecurringBookingInput,
+        start: datetime | None,
+        idempotency_key: str,
+    ) -> Booking:
+        key, journal = self._keyed(idempotency_key)
+        metadata = dict(booking.metadata or {})
+        if metadata.get(METADATA_KEY, key) != key:
+            raise InvalidArgumentError(
+                "idempotency_key",
+                f"differs from booking.metadata[{METADATA_KEY!r}]; give one or the other",
+            )
+        metadata[METADATA_KEY] = key
+        try:
+            keyed = attrs.evolve(booking, metadata=metadata)
+        except InvalidArgumentError as error:
+            raise InvalidArgumentError(
+                "idempotency_key", f"does not fit in booking.metadata: {error.problem}"
+            ) from None
+        email = booking.attendee.email
+        return await self._once(
+            key,
+            journal,
+            "bookings.create",
+            "/v2/bookings",
+            unstructure(keyed),
+            created(start, email),
+            created_with_key(self._requester, METADATA_KEY, key, _sent(booking.start), email),
         )
 
     def list(
@@ -450,7 +551,13 @@ class Bookings:
             decode=data_about(BookingAttendee, "id", attendee_id),
         )
 
-    async def add_attendee(self, booking_uid: str, attendee: AddAttendeeInput) -> BookingAttendee:
+    async def add_attendee(
+        self,
+        booking_uid: str,
+        attendee: AddAttendeeInput,
+        *,
+        idempotency_key: str | None = None,
+    ) -> BookingAttendee:
         """``POST /v2/bookings/{bookingUid}/attendees``: add an attendee to a booking.
 
         The attendee is emailed the booking and added to the calendar event. The caller must
@@ -462,6 +569,11 @@ class Bookings:
         Args:
             booking_uid: The booking's uid.
             attendee: Who to add.
+            idempotency_key: Add once per key, across retries, crashes and
+                processes (needs the client's ``journal``; see "Idempotency keys" in the
+                README).
+                An attendee left in flight is looked for among the booking's attendees by
+                email.
 
         Returns:
             The new attendee, with its ``id`` and ``booking_id``.
@@ -479,11 +591,19 @@ class Bookings:
             raise InvalidArgumentError(
                 "attendee", f"expected AddAttendeeInput, got {type(attendee).__name__}"
             )
+        decode = data_about(BookingAttendee, "email", attendee.email, fold_case=True)
+        if idempotency_key is not None:
+            key, journal = self._keyed(idempotency_key)
+            find = attendee_added(self._requester, booking_uid, attendee.email)
+            path = f"/v2/bookings/{uid}/attendees"
+            return await self._once(
+                key, journal, "bookings.add_attendee", path, unstructure(attendee), decode, find
+            )
         return await self._requester.request(
             op("bookings.add_attendee"),
             f"/v2/bookings/{uid}/attendees",
             body=unstructure(attendee),
-            decode=data_about(BookingAttendee, "email", attendee.email, fold_case=True),
+            decode=decode,
         )
 
     async def remove_attendee(self, booking_uid: str, attendee_id: int) -> BookingAttendee:
@@ -546,6 +666,7 @@ class Bookings:
         allow_conflicts: bool | None = None,
         allow_booking_out_of_bounds: bool | None = None,
         skip_booking_limits: bool | None = None,
+        idempotency_key: str | None = None,
     ) -> Booking:
         """``POST /v2/bookings/{bookingUid}/reschedule``: move a booking (or one seat).
 
@@ -568,6 +689,11 @@ class Bookings:
                 Honoured for hosts only; documented for API version ``2026-02-25``.
             skip_booking_limits: Ignore the event type's booking limits. Honoured for hosts
                 only; documented for API version ``2026-02-25``.
+            idempotency_key: Reschedule once per key, across retries, crashes and
+                processes (needs the client's ``journal``; see "Idempotency keys" in the
+                README).
+                A booking left in flight is found by its ``rescheduledToUid`` (a seat: by
+                its seat uid, at the new start).
 
         Returns:
             The new booking (for a seat: the booking the seat is now in).
@@ -602,11 +728,19 @@ class Bookings:
                     "reason", "cannot be given with seat_uid: a seat is rescheduled without one"
                 )
             body = RescheduleSeatedBookingInput(seat_uid=seat_uid, **common)
+        decode = rescheduled(booking_uid, _sent(start), seat=seat_uid is not None)
+        if idempotency_key is not None:
+            key, journal = self._keyed(idempotency_key)
+            find = rescheduled_to(self._requester, booking_uid, _sent(start), seat_uid)
+            path = f"/v2/bookings/{uid}/reschedule"
+            return await self._once(
+                key, journal, "bookings.reschedule", path, unstructure(body), decode, find
+            )
         return await self._requester.request(
             op("bookings.reschedule"),
             f"/v2/bookings/{uid}/reschedule",
             body=unstructure(body),
-            decode=rescheduled(booking_uid, _sent(start), seat=seat_uid is not None),
+            decode=decode,
         )
 
     async def request_reschedule(self, booking_uid: str, *, reason: str | None = None) -> None:
@@ -796,7 +930,9 @@ class Bookings:
         )
         return result
 
-    async def reassign(self, booking_uid: str) -> ReassignedBooking:
+    async def reassign(
+        self, booking_uid: str, *, idempotency_key: str | None = None
+    ) -> ReassignedBooking:
         """``POST /v2/bookings/{bookingUid}/reassign``: hand a round-robin booking to another host.
 
         The server picks the host. Not safe to repeat: never retried after the server may have
@@ -804,6 +940,11 @@ class Bookings:
 
         Args:
             booking_uid: The booking's uid (of a round-robin event type).
+            idempotency_key: Reassign once per key, across retries, crashes and
+                processes (needs the client's ``journal``; see "Idempotency keys" in the
+                README).
+                The booking's host is read before the first send; a reassignment left in
+                flight counts as applied when the host has changed since.
 
         Returns:
             The booking's uid and the new host.
@@ -815,10 +956,21 @@ class Bookings:
             CalError: Any other failure (see the error tree).
         """
         uid = check_uid("booking_uid", booking_uid)
+        decode = reassigned(booking_uid, None)
+        if idempotency_key is not None:
+            key, journal = self._keyed(idempotency_key)
+            return await self._once(
+                key,
+                journal,
+                "bookings.reassign",
+                f"/v2/bookings/{uid}/reassign",
+                None,
+                decode,
+                host_changed(self._requester, booking_uid),
+                host_before(self._requester, booking_uid),
+            )
         return await self._requester.request(
-            op("bookings.reassign"),
-            f"/v2/bookings/{uid}/reassign",
-            decode=reassigned(booking_uid, None),
+            op("bookings.reassign"), f"/v2/bookings/{uid}/reassign", decode=decode
         )
 
     async def reassign_to(
@@ -922,7 +1074,9 @@ class Bookings:
             decode=about_booking(booking_uid),
         )
 
-    async def add_guests(self, booking_uid: str, guests: Iterable[Guest]) -> Booking:
+    async def add_guests(
+        self, booking_uid: str, guests: Iterable[Guest], *, idempotency_key: str | None = None
+    ) -> Booking:
         """``POST /v2/bookings/{bookingUid}/guests``: add guests to a booking.
 
         Not safe to repeat: never retried after the server may have seen the request. The
@@ -932,6 +1086,11 @@ class Bookings:
         Args:
             booking_uid: The booking's uid.
             guests: One to ten :class:`Guest` objects.
+            idempotency_key: Add once per key, across retries, crashes and
+                processes (needs the client's ``journal``; see "Idempotency keys" in the
+                README).
+                Guests left in flight count as added when every one of their emails is on
+                the booking.
 
         Returns:
             The booking with its new guests (for a series uid, its first occurrence with
@@ -956,10 +1115,18 @@ class Bookings:
                 "guests",
                 f"give 1 to {MAX_GUESTS_PER_REQUEST} guests per request, got {len(items)}",
             )
+        body = unstructure(AddGuestsInput(guests=items))
+        if idempotency_key is not None:
+            key, journal = self._keyed(idempotency_key)
+            find = guests_added(self._requester, booking_uid, (g.email for g in items))
+            path = f"/v2/bookings/{uid}/guests"
+            return await self._once(
+                key, journal, "bookings.add_guests", path, body, about_booking(booking_uid), find
+            )
         return await self._requester.request(
             op("bookings.add_guests"),
             f"/v2/bookings/{uid}/guests",
-            body=unstructure(AddGuestsInput(guests=items)),
+            body=body,
             decode=about_booking(booking_uid),
         )
 

@@ -27,7 +27,7 @@ With a journal, each item's call is recorded before and after (see :class:`_Resu
 same items run again after a crash skip what was done, settle what was in flight and send the
 rest.
 
-This module imports ``_validate``, ``_errors`` and ``_stores`` (item entries on a store); never
+This module imports ``_validate``, ``_errors`` and ``_journal`` (item entries in a journal); never
 ``_client``, ``_session`` or ``_bookings``: it runs any coroutine function, not only the SDK's.
 """
 
@@ -37,13 +37,10 @@ import asyncio
 import collections
 import contextlib
 import inspect
-import json
 import logging
 import os
 import reprlib
-import socket
 import time
-import uuid
 import weakref
 from collections.abc import (
     AsyncGenerator,
@@ -58,7 +55,7 @@ from collections.abc import (
 )
 from contextvars import ContextVar
 from types import TracebackType
-from typing import Any, Generic, Protocol, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 import attrs
 
@@ -70,7 +67,14 @@ from ._errors import (
     InvalidArgumentError,
     PermissionDeniedError,
 )
-from ._stores import KEEP, SQLiteStore, Store, _Marker
+from ._journal import (
+    IN_FLIGHT,
+    LEASE,
+    Journal,
+    JournalBusyError,
+    JournalEntry,
+    SQLiteJournal,
+)
 from ._validate import check_bool, check_int
 
 __all__ = ["BulkReport", "BulkRun", "Outcome", "Progress"]
@@ -300,7 +304,7 @@ class BulkRun(Generic[ItemT, ResultT]):
             the items an earlier run left in flight (:attr:`Outcome.settled`, with
             :func:`item_left_in_flight` true in their call) and send the rest. A path: a
             SQLite file the run opens (creating it) and closes when it ends, shared safely by
-            every process of the machine; or an object with the :class:`ItemJournal` calls.
+            every process of the machine; or a :class:`Journal`.
         key: The journal key of an item (a non-empty string). Defaults to the item itself
             when it is a string; an item that is not, with no ``key``, stops the run at that
             item and iterating it raises :class:`InvalidArgumentError` naming ``key``.
@@ -850,60 +854,6 @@ async def _run_item(
 
 # --- resuming through a journal ------------------------------------------------------------------
 
-#: How long a run holds an item's entry before another run may take it over (a run that dies
-#: holding it lets it go when this runs out). Renewed by each record.
-LEASE = 300.0
-
-#: The entry states an earlier run leaves behind when it did not see the item's outcome.
-IN_FLIGHT = frozenset({"claimed", "sent", "uncertain"})
-
-
-class ItemClaim(Protocol):
-    """What claiming an entry answered (see :class:`ItemJournal`)."""
-
-    @property
-    def won(self) -> bool:
-        """Whether this caller holds the entry now."""
-
-    @property
-    def token(self) -> str:
-        """Proof of holding it, for :meth:`ItemJournal.record`."""
-
-    @property
-    def previous(self) -> ItemEntry | None:
-        """The entry as it was before (``None``: new)."""
-
-
-class ItemEntry(Protocol):
-    """An entry's state: ``claimed``, ``sent``, ``done``, ``failed`` or ``uncertain``."""
-
-    @property
-    def state(self) -> str: ...
-
-
-class ItemJournal(Protocol):
-    """What a bulk run needs of a journal."""
-
-    async def claim(self, key: str, fingerprint: str, *, lease: float) -> ItemClaim: ...
-
-    async def record(
-        self, key: str, state: str, *, token: str, error: str | None = None
-    ) -> None: ...
-
-    async def wait(self, key: str, *, timeout: float) -> ItemEntry | None: ...
-
-
-Journal = ItemJournal
-
-
-class JournalBusyError(CalError):
-    """Another run held the item's entry past the wait: the item was not sent."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(f"journal entry {key!r} is held by another run; the item was not sent")
-        self.key = key
-
-
 #: Set while the call of an item an earlier run left in flight runs (see item_left_in_flight).
 _LEFT_IN_FLIGHT: ContextVar[bool] = ContextVar("calbookings_async_left_in_flight", default=False)
 
@@ -925,7 +875,7 @@ def item_left_in_flight() -> bool:
 
 def _open_journal(
     journal: Journal | str | os.PathLike[str] | None, key: Callable[[Any], str] | None
-) -> tuple[_Resume | None, StoreItemJournal | None]:
+) -> tuple[_Resume | None, SQLiteJournal | None]:
     """The run's journal and, when given a path, the SQLite journal it opened (and closes).
 
     Raises:
@@ -937,10 +887,9 @@ def _open_journal(
         return None, None
     if isinstance(journal, (str, os.PathLike)):
         try:
-            store = SQLiteStore(journal, durable=True)
+            owned = SQLiteJournal(journal)
         except InvalidArgumentError as error:
             raise InvalidArgumentError("journal", error.problem) from None
-        owned = StoreItemJournal(store)
         return _Resume(owned, key), owned
     return _Resume(journal, key), None
 
@@ -1096,129 +1045,10 @@ class _CutOff(CalError):
 _CUT_OFF = _CutOff("cancelled in flight")
 
 
-def _done(entry: ItemEntry | None) -> bool:
+def _done(entry: JournalEntry | None) -> bool:
     return entry is not None and entry.state == "done"
 
 
 def _not_run(item: ItemT, error: Exception, elapsed: float) -> Outcome[ItemT, Any]:
     """The outcome of an item whose call was never made."""
     return Outcome(item=item, result=None, error=error, attempts=0, elapsed=elapsed)
-
-
-# --- item entries on a store -------------------------------------------------------------------
-
-#: The format of an item entry; an entry of another format is refused, never misread.
-ENTRY_VERSION = 1
-#: How long finished entries are kept (seconds): a week, like the journal's default retention.
-RETENTION = 7 * 24 * 3600.0
-#: Seconds between two looks at an entry another run holds.
-WAIT_STEP = 0.05
-
-
-@attrs.frozen
-class StoreEntry:
-    """An item entry as a store holds it (JSON: ``v``, ``state``, ``owner``, ``until``)."""
-
-    state: str
-    owner: str = ""
-    until: float = 0.0
-    error: str | None = None
-
-
-@attrs.frozen
-class StoreClaim:
-    """What :meth:`StoreItemJournal.claim` answered."""
-
-    won: bool
-    token: str
-    previous: StoreEntry | None
-
-
-class StoreItemJournal:
-    """A bulk run's item entries on a :class:`~calbookings_async._stores.Store` (SQLite, Redis).
-
-    Claiming is one atomic step of the store: an entry that is absent, failed, uncertain, or
-    held by a run whose lease ran out (or, on this machine, whose process is gone) is taken;
-    a ``done`` entry is left as it is; an entry another live run holds is not taken.
-    """
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-    async def claim(self, key: str, fingerprint: str, *, lease: float) -> StoreClaim:
-        """Take the entry for this run, unless it is done or held by another live run."""
-        token = f"{self._me}:{uuid.uuid4().hex[:8]}"
-
-        def update(record: bytes | None, now: float) -> tuple[bytes | _Marker, StoreClaim]:
-            previous = None if record is None else _entry(key, record)
-            if previous is not None and (
-                previous.state == "done" or (previous.state in ("claimed", "sent")
-                and previous.until > now and _alive(previous.owner))
-            ):  # fmt: skip
-                return KEEP, StoreClaim(False, "", previous)
-            return _record("claimed", token, now + lease), StoreClaim(True, token, previous)
-
-        return await self._store.transact(key, update, ttl=RETENTION)
-
-    async def record(self, key: str, state: str, *, token: str, error: str | None = None) -> None:
-        """Record a state of the entry this run holds (renewing its lease)."""
-
-        def update(record: bytes | None, now: float) -> tuple[bytes | _Marker, None]:
-            current = None if record is None else _entry(key, record)
-            if current is not None and current.owner != token:
-                return KEEP, None  # taken over by another run since: its record stands
-            return _record(state, token, now + LEASE, error), None
-
-        await self._store.transact(key, update, ttl=RETENTION)
-
-    async def wait(self, key: str, *, timeout: float) -> StoreEntry | None:
-        """The entry once no live run holds it, or as it is after ``timeout`` seconds."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            entry = await self._store.transact(
-                key, lambda record, now: (KEEP, None if record is None else _entry(key, record))
-            )
-            if entry is None or entry.state not in ("claimed", "sent"):
-                return entry
-            if loop.time() >= deadline:
-                return entry
-            await asyncio.sleep(WAIT_STEP)
-
-    async def aclose(self) -> None:
-        """Close the store."""
-        await self._store.aclose()
-
-
-def _record(state: str, owner: str, until: float, error: str | None = None) -> bytes:
-    entry = {"v": ENTRY_VERSION, "state": state, "owner": owner, "until": until, "error": error}
-    return json.dumps(entry).encode()
-
-
-def _entry(key: str, record: bytes) -> StoreEntry:
-    """An entry read back; one of another format is refused with an error naming the key."""
-    try:
-        data = json.loads(record)
-        if data.get("v") != ENTRY_VERSION:
-            raise ValueError(f"format {data.get('v')!r}, this SDK reads {ENTRY_VERSION}")
-        return StoreEntry(data["state"], data["owner"], float(data["until"]), data.get("error"))
-    except (ValueError, KeyError, TypeError, AttributeError) as problem:
-        raise InvalidArgumentError(
-            "journal", f"entry {key!r} cannot be read ({problem}): written by another version?"
-        ) from None
-
-
-def _alive(owner: str) -> bool:
-    """Whether the process that holds an entry may still run (on another machine: assume so)."""
-    host, _, rest = owner.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True

@@ -31,7 +31,7 @@ import attrs
 
 from ._auth import Auth, Credentials, RefreshToken, credentials_from
 from ._bookings import Bookings
-from ._bulk import BulkReport, BulkRun, ItemT, Journal, Progress, ResultT
+from ._bulk import BulkReport, BulkRun, ItemT, Progress, ResultT
 from ._config import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_CONCURRENCY,
@@ -40,6 +40,7 @@ from ._config import (
     Timeout,
 )
 from ._errors import InvalidArgumentError, RateLimit
+from ._journal import Journal
 from ._organizations import Organizations
 from ._pacing import Pacer, PacerBinding, default_pacer
 from ._session import CallOptions, Session
@@ -233,6 +234,20 @@ def _ssl_for(base_url: str, ssl: Any, trust_env: bool) -> ssl_module.SSLContext 
         ) from None
 
 
+def _check_journal(journal: Any) -> Journal | None:
+    """A journal for idempotency keys, or ``None``; anything else is refused naming it."""
+    if journal is None:
+        return None
+    missing = [n for n in ("claim", "record", "wait") if not callable(getattr(journal, n, None))]
+    if missing:
+        raise InvalidArgumentError(
+            "journal",
+            f"expected a Journal (MemoryJournal, SQLiteJournal, RedisJournal), got"
+            f" {type(journal).__name__}",
+        )
+    return cast(Journal, journal)
+
+
 def _pacer(pacing: Any, credentials: Credentials, clock: Clock, timeout: Timeout) -> Pacer | None:
     """The client's pacer, bound to its credential (only the default pacer gets its clock)."""
     if pacing is True:
@@ -338,6 +353,11 @@ class CalBookings:
         settle: When ``cancel``, ``decline``, ``confirm``, ``mark_absent`` or
             ``request_reschedule`` ends uncertain (``may_have_been_applied``), read the booking
             back and return it (:attr:`Booking.settled` true) if it is in the state asked for.
+        journal: Where idempotency keys are kept: a :class:`SQLiteJournal` (one machine), a
+            ``RedisJournal`` (many machines) or a :class:`MemoryJournal` (one process). With
+            one, ``create``, ``reschedule``, ``add_guests``, ``add_attendee`` and ``reassign``
+            take ``idempotency_key=`` and make their write once per key. ``None`` (the
+            default): keys are refused. The client does not close the journal.
 
     Raises:
         InvalidArgumentError: A missing or malformed credential, or any other bad argument or
@@ -364,6 +384,7 @@ class CalBookings:
         trust_env: bool = True,
         ssl: ssl_module.SSLContext | bool | None = None,
         settle: bool = True,
+        journal: Journal | None = None,
     ) -> None:
         # Wrapped first, so that no traceback's locals can show them (see Redacted).
         api_key, access_token = redacted(api_key), redacted(access_token)
@@ -380,7 +401,12 @@ class CalBookings:
         else:
             url = _check_base_url(base_url)
         check_bool("settle", settle)
-        options = CallOptions(retry=_check_retry(retry), timeout=Timeout.of(timeout), settle=settle)
+        options = CallOptions(
+            retry=_check_retry(retry),
+            timeout=Timeout.of(timeout),
+            settle=settle,
+            journal=_check_journal(journal),
+        )
         check_int("max_concurrency", max_concurrency, minimum=1)
         check_int("max_response_bytes", max_response_bytes, minimum=1024)
         auth = Auth(credentials, refresh_token)
@@ -415,7 +441,12 @@ class CalBookings:
         # The client itself calls the session directly (its options are the session's); a view
         # goes through a requester bound to its own options.
         requester = session if options is session.options else _BoundRequester(session, options)
-        self.bookings = Bookings(requester, settle=options.settle)
+        self.bookings = Bookings(
+            requester,
+            settle=options.settle,
+            journal=options.journal,
+            wait=options.retry.deadline,
+        )
         """The bookings endpoints (:class:`Bookings`)."""
         self.organizations = Organizations(requester)
         """The organization-scoped bookings endpoints (:class:`Organizations`)."""
@@ -427,6 +458,7 @@ class CalBookings:
         timeout: float | Timeout | None = None,
         retry_unsafe: bool | None = None,
         settle: bool | None = None,
+        journal: Journal | None = None,
     ) -> CalBookings:
         """A view of this client with other defaults for the calls made through it.
 
@@ -441,6 +473,8 @@ class CalBookings:
             retry_unsafe: Shortcut: the retry policy in force with ``retry_unsafe`` set.
             settle: Whether uncertain state-setting writes are settled by reading the
                 booking back (see :attr:`Booking.settled`).
+            journal: The journal that keeps the idempotency keys of calls made through the
+                view.
 
         Returns:
             A new :class:`CalBookings` sharing this one's session.
@@ -454,6 +488,7 @@ class CalBookings:
             retry=policy,
             timeout=self._options.timeout if timeout is None else Timeout.of(timeout),
             settle=self._options.settle if settle is None else settle,
+            journal=self._options.journal if journal is None else _check_journal(journal),
         )
         view = CalBookings.__new__(CalBookings)
         view._attach(self._core, options)

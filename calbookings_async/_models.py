@@ -24,7 +24,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -62,6 +62,7 @@ __all__ = [
     "SeatedAttendee",
     "SeatedBooking",
     "SortOrder",
+    "as_replayed",
     "as_settled",
     "with_occurrences",
 ]
@@ -159,8 +160,33 @@ class SeatedAttendee(Attendee):
     created_at: datetime | None = None
 
 
+class _Outcome:
+    """How a write's result came about: plain, settled by reading back, or replayed from a
+    journal. Mixed into the results of writes (no fields: flags live in ``__dict__``)."""
+
+    @property
+    def settled(self) -> bool:
+        """Whether this result was read back to settle a write whose outcome was uncertain.
+
+        ``True`` when the write itself ended without a clear answer (a dropped connection, a
+        timeout, a retry answered "already cancelled", or a crash recorded in a journal) and the
+        server's state, read back, showed the write applied: what ``cancel``, ``decline``,
+        ``confirm`` and ``mark_absent`` return then, and the unsafe writes called with
+        ``idempotency_key=``. ``False`` on every plain answer.
+        """
+        settled: bool = self.__dict__.get("_settled", False)
+        return settled
+
+    @property
+    def replayed(self) -> bool:
+        """Whether this result was recorded by an earlier call with the same
+        ``idempotency_key`` and returned from the journal without sending anything."""
+        replayed: bool = self.__dict__.get("_replayed", False)
+        return replayed
+
+
 @attrs.frozen(kw_only=True, slots=False)
-class Booking:
+class Booking(_Outcome):
     """A booking: one meeting between hosts and attendees.
 
     Recurring and seated bookings are subclasses, so every variant the API returns is a
@@ -253,26 +279,26 @@ class Booking:
         occurrences: tuple[Booking, ...] = self.__dict__.get("_occurrences", ())
         return occurrences
 
-    @property
-    def settled(self) -> bool:
-        """Whether this booking was read back to settle a write whose outcome was uncertain.
 
-        ``True`` on what ``cancel``, ``decline``, ``confirm`` or ``mark_absent`` return when the
-        write itself ended without a clear answer (a dropped connection, a timeout, or a retry
-        answered "already cancelled") and the booking, read back, was found in the state asked
-        for. ``False`` on every plain answer.
-        """
-        settled: bool = self.__dict__.get("_settled", False)
-        return settled
+ResultT = TypeVar("ResultT")
 
 
-def as_settled(booking: Booking) -> Booking:
-    """A copy of ``booking`` whose :attr:`Booking.settled` is true."""
-    copy = object.__new__(type(booking))
-    state = dict(booking.__dict__)
-    state["_settled"] = True
+def _flagged(result: ResultT, flag: str) -> ResultT:
+    copy = object.__new__(type(result))
+    state = dict(result.__dict__)
+    state[flag] = True
     object.__setattr__(copy, "__dict__", state)
     return copy
+
+
+def as_settled(result: ResultT) -> ResultT:
+    """A copy of ``result`` (a write's result) whose ``settled`` is true."""
+    return _flagged(result, "_settled")
+
+
+def as_replayed(result: ResultT) -> ResultT:
+    """A copy of ``result`` (a write's result) whose ``replayed`` is true."""
+    return _flagged(result, "_replayed")
 
 
 def with_occurrences(booking: Booking, occurrences: tuple[Booking, ...]) -> Booking:
@@ -672,7 +698,7 @@ class ReassignedHost:
 
 
 @attrs.frozen(kw_only=True, slots=False)
-class ReassignedBooking:
+class ReassignedBooking(_Outcome):
     """The result of reassigning a booking (``data`` of the reassign endpoints, API-NOTES S1).
 
     Attributes:
@@ -685,7 +711,7 @@ class ReassignedBooking:
 
 
 @attrs.frozen(kw_only=True, slots=False)
-class BookingAttendee(Attendee):
+class BookingAttendee(Attendee, _Outcome):
     """An attendee as the attendee endpoints return it: with its id.
 
     :meth:`Bookings.attendees` and :meth:`Bookings.attendee` return these (``booking_id``

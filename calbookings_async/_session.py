@@ -52,6 +52,7 @@ from ._errors import (
     TokenExpiredError,
     TransportError,
 )
+from ._journal import Journal
 from ._pacing import Pacer
 from ._ratelimit import RateLimitState, parse_rate_limit_headers
 from ._responses import read_answer
@@ -90,11 +91,14 @@ class CallOptions:
         timeout: The per-attempt timeout.
         settle: Whether an uncertain state-setting write is settled by reading the booking
             back (the endpoints read it; the session only carries it).
+        journal: Where the idempotency keys of unsafe writes are kept (``None``: keys are
+            refused); the endpoints use it, the session only carries it.
     """
 
     retry: RetryPolicy
     timeout: Timeout
     settle: bool = True
+    journal: Journal | None = None
 
 
 class _Call(Generic[T]):

@@ -6,7 +6,7 @@ from the store's own clock, and writes the result, atomically with respect to ev
 process using the same store. Everything the SDK shares between processes is built on that
 step: the shared rate budget (``_shared_pacer``) today, a write journal tomorrow.
 
-Two stores implement the seam:
+Three stores implement the seam (:class:`MemoryStore`, for one process and tests, besides):
 
 * :class:`SQLiteStore`: one SQLite file (standard library), for every process of one machine.
   WAL mode, one short ``BEGIN IMMEDIATE`` transaction per step, run in a worker thread so the
@@ -70,6 +70,7 @@ from ._errors import CalError, InvalidArgumentError
 __all__ = [
     "DELETE",
     "KEEP",
+    "MemoryStore",
     "RedisStore",
     "SQLiteStore",
     "Store",
@@ -158,6 +159,44 @@ class Store(Protocol):
     async def aclose(self) -> None:
         """Release connections and threads (a closed store refuses further steps)."""
         ...
+
+
+# --- memory ------------------------------------------------------------------------------------
+
+
+class MemoryStore:
+    """A :class:`Store` in this process's memory (tests, and journals that need not outlive it).
+
+    A step is atomic because it never awaits: the update runs between two awaits of the
+    event loop. Its clock is :func:`time.monotonic` (replaceable for tests).
+    """
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._records: dict[str, tuple[bytes, float | None]] = {}
+        self._clock = clock
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"MemoryStore({len(self._records)} records)"
+
+    async def transact(self, key: str, update: Update[R], *, ttl: float | None = None) -> R:
+        """See :meth:`Store.transact`."""
+        if self._closed:
+            raise StoreUnavailable("memory", "the store is closed")
+        now = StoreTime(self._clock())
+        held = self._records.get(key)
+        current = None if held is None or (held[1] is not None and held[1] <= now) else held[0]
+        new, result = update(current, now)
+        if new is DELETE:
+            self._records.pop(key, None)
+        elif new is not KEEP:
+            assert isinstance(new, bytes)
+            self._records[key] = (new, None if ttl is None else now + ttl)
+        return result
+
+    async def aclose(self) -> None:
+        """Refuse further steps (the records go with the object)."""
+        self._closed = True
 
 
 # --- SQLite ------------------------------------------------------------------------------------
@@ -386,6 +425,10 @@ return {1, version, false, t[1], t[2]}
 """
 
 
+#: Records a Redis store remembers the last version of (to change them in one round trip).
+_SEEN_MAX = 1024
+
+
 class RedisStore:
     """A :class:`Store` in Redis or Valkey, shared by every process that reaches it.
 
@@ -422,7 +465,10 @@ class RedisStore:
         self.description = description
         # key -> (version, data, store time - local time when it was read): the last record
         # seen, so that a step usually costs one round trip.
+        # Bounded (a journal touches a new key per write): the oldest are forgotten first.
         self._seen: dict[str, tuple[int, bytes | None, tuple[float, float]]] = {}
+        # The store's clock minus the local one, from the latest answer (any key).
+        self._offset: tuple[float, float] | None = None
         self.round_trips = 0
 
     def __repr__(self) -> str:
@@ -433,7 +479,11 @@ class RedisStore:
         full = self._prefix + key
         ttl_ms = "0" if ttl is None else str(max(1, int(ttl * 1000)))
         seen = self._seen.get(full)
-        if seen is None:
+        if seen is None and self._offset is not None:
+            # A key not seen yet is assumed absent (version 0): right for a new journal key,
+            # and one more round trip (the script answers with the record) when it is not.
+            seen = (0, None, self._offset)
+        elif seen is None:
             _written, version, current, offset = await self._call(full, ("", "", "0", "k", ""))
             seen = (version, current, offset)
         while True:
@@ -457,7 +507,10 @@ class RedisStore:
                 # What the record is now: the answer carries it only when nothing was written.
                 after = current if mode == "k" else (new if mode == "w" else None)
                 assert after is None or isinstance(after, bytes)
+                self._seen.pop(full, None)
                 self._seen[full] = (version, after, offset)
+                if len(self._seen) > _SEEN_MAX:
+                    del self._seen[next(iter(self._seen))]
                 return result
             seen = (version, stored, offset)
 
@@ -485,6 +538,7 @@ class RedisStore:
         store_time = int(seconds) + int(micros) / 1_000_000
         # The store read TIME after we sent and before we received.
         offset = (store_time - time.monotonic(), store_time - sent)
+        self._offset = offset
         if isinstance(data, str):
             data = data.encode()
         return int(written) == 1, int(version), data or None, offset

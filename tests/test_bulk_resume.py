@@ -21,7 +21,8 @@ from calbookings_async import (
     Progress,
     TransportError,
 )
-from calbookings_async._bulk import StoreItemJournal, item_left_in_flight
+from calbookings_async._bulk import item_left_in_flight
+from calbookings_async._journal import StoreJournal as StoreItemJournal
 from calbookings_async._stores import SQLiteStore, StoreUnavailable
 
 pytestmark = pytest.mark.asyncio

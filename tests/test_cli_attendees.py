@@ -132,7 +132,8 @@ def test_dry_run_of_add_attendee_sends_nothing(
 
 async def _left_uncertain(journal: Path, item: str) -> None:
     """What a run killed while adding ``item`` leaves in its journal: the entry uncertain."""
-    from calbookings_async._bulk import LEASE, StoreItemJournal
+    from calbookings_async._journal import LEASE
+    from calbookings_async._journal import StoreJournal as StoreItemJournal
     from calbookings_async._stores import SQLiteStore
 
     entries = StoreItemJournal(SQLiteStore(journal, durable=True))

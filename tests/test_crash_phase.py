@@ -305,7 +305,8 @@ def served() -> Iterator[Any]:
 
 def _left_in_flight(journal: Path, items: list[dict[str, Any]]) -> set[str]:
     """The keys whose entry a killed run left claimed or sent (started, outcome not recorded)."""
-    from calbookings_async._bulk import IN_FLIGHT, StoreItemJournal
+    from calbookings_async._journal import IN_FLIGHT
+    from calbookings_async._journal import StoreJournal as StoreItemJournal
     from calbookings_async._stores import SQLiteStore
 
     async def read() -> set[str]:

@@ -39,8 +39,8 @@ from .. import (
     MarkAbsentAttendee,
     RateLimitError,
 )
-from .._bulk import Outcome, StoreItemJournal, item_left_in_flight
-from .._stores import SQLiteStore
+from .._bulk import Outcome, item_left_in_flight
+from .._journal import SQLiteJournal
 from ._args import parse_when
 from ._common import (
     EXIT_FAILED,
@@ -289,7 +289,7 @@ async def _journal(args: argparse.Namespace, digest: str | None) -> AsyncIterato
         prepare(path)
     journal = None
     try:
-        journal = StoreItemJournal(SQLiteStore(path, durable=True))
+        journal = SQLiteJournal(path)
         await journal.wait("bulk:", timeout=0)  # opens the file: fail before sending anything
     except (CalError, OSError) as error:
         if journal is not None:
