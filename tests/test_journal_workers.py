@@ -39,9 +39,7 @@ JOBS = 1000
 CONCURRENCY = 16
 #: How long one worker may take before the test gives up on it (a hang, not a timing check).
 RUN_LIMIT = 300.0
-START = (datetime.now(timezone.utc) + timedelta(days=2)).replace(
-    minute=0, second=0, microsecond=0
-)
+START = (datetime.now(timezone.utc) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
 
 
 @pytest.fixture
@@ -75,9 +73,12 @@ async def _work(base_url: str, api_key: str, redis_url: str, plan: dict[str, Any
         queue.put_nowait(job)
     journal = RedisJournal.from_url(redis_url)
     retry = RetryPolicy(wait_initial=0.01, wait_max=0.05, jitter=0.0)
-    async with journal, CalBookings(
-        api_key=api_key, base_url=base_url, journal=journal, pacing=False, retry=retry
-    ) as cal:
+    async with (
+        journal,
+        CalBookings(
+            api_key=api_key, base_url=base_url, journal=journal, pacing=False, retry=retry
+        ) as cal,
+    ):
 
         async def worker() -> None:
             while not queue.empty():
