@@ -1017,7 +1017,7 @@ class _Resume:
                 raise JournalBusyError(name)
         if not claim.won:
             return "done"
-        await self._journal.record(name, "sent", token=claim.token)
+        # The claim itself reads as in flight ("claimed") to every later run: no "sent" step.
         self._tokens[name] = claim.token
         before = claim.previous
         return "settle" if before is not None and before.state in IN_FLIGHT else "send"

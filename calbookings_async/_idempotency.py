@@ -14,12 +14,13 @@ with ``idempotency_key=``, :func:`once`:
    the write's result is recorded and returned (:attr:`~Booking.settled` true); proved absent,
    the write is sent; not answerable (the read fails), the call raises
    :class:`UnsettledWriteError` (``may_have_been_applied`` true) and sends nothing.
-3. **Sends** the write, after recording ``sent``, and records the outcome: ``done`` with the
-   answer; ``failed`` for a definite failure (a later call with the key sends again); for an
-   uncertain failure, the read-back at once: found, settled as above; otherwise the entry stays
-   ``uncertain`` and the error is raised (still ``may_have_been_applied``): the server may still
-   be working on the request, so it is not sent again now; the next call with the key reads back
-   again first.
+3. **Sends** the write (the claim itself says it may be out: ``claimed`` is settled like ``sent`` by
+   a later caller; ``sent`` is recorded first only to keep a note) and records the outcome: ``done``
+   with the answer; ``failed`` for a definite failure (a later call with the key sends again); for
+   an uncertain failure, the read-back at once: found, settled as above; otherwise the entry stays
+   ``uncertain`` and the error is raised (still ``may_have_been_applied``): the server may still be
+   working on the request, so it is not sent again now; the next call with the key reads back again
+   first.
 
 What each write's read-back looks for is the endpoint's business (``_bookings`` gives a
 ``find`` coroutine): a create's key in the booking's ``metadata`` (or a seated attendee's) under
@@ -177,7 +178,10 @@ async def once(
                 note = await prepare()
         else:
             note = None if prepare is None else await prepare()
-        await journal.record(name, "sent", token=token, note=note)
+        if note is not None:
+            # Only a note needs this step: "claimed" already reads as in flight to every later
+            # caller (it is settled by reading back), so the claim stands for "sent" too.
+            await journal.record(name, "sent", token=token, note=note)
         try:
             result, envelope = await send()
         except CalError as failure:

@@ -26,13 +26,13 @@ Imports ``_stores`` and ``_errors``.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 import uuid
 from typing import Protocol
 
 import attrs
+import orjson
 
 from ._errors import CalError, InvalidArgumentError
 from ._stores import KEEP, MemoryStore, SQLiteStore, Store, _Marker
@@ -306,13 +306,13 @@ def _dump(entry: JournalEntry) -> bytes:
         "result": entry.result,
         "note": entry.note,
     }
-    return json.dumps(record, separators=(",", ":")).encode()
+    return orjson.dumps(record)
 
 
 def _entry(key: str, record: bytes) -> JournalEntry:
     """An entry read back; one of another format is refused with an error naming the key."""
     try:
-        data = json.loads(record)
+        data = orjson.loads(record)
         if data.get("v") != ENTRY_VERSION:
             raise ValueError(f"format {data.get('v')!r}, this SDK reads {ENTRY_VERSION}")
         return JournalEntry(
@@ -324,7 +324,7 @@ def _entry(key: str, record: bytes) -> JournalEntry:
             data.get("result"),
             data.get("note"),
         )
-    except (ValueError, KeyError, TypeError, AttributeError) as problem:
+    except (orjson.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as problem:
         raise InvalidArgumentError(
             "journal", f"entry {key!r} cannot be read ({problem}): written by another version?"
         ) from None

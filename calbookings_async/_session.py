@@ -20,7 +20,8 @@ Time: each attempt's timeout starts when the request is handed to the transport 
 rate limit or a slot never times a request out) and is cut short by the call's deadline. The
 deadline itself bounds the whole call, waits included, whatever the transport does: a
 :class:`~calbookings_async._deadlines.DeadlineWatch` (one timer per client) cancels a call that
-outlives it, and the call raises ``RequestTimeout``.
+outlives it, and the call raises ``RequestTimeout``. A call that neither waits nor retries is
+bounded by its one attempt's timeout (cut to the deadline) and never enters the watch.
 
 This module imports ``_responses``, ``_retry``, ``_ratelimit``, ``_pacing``, ``_slots``,
 ``_deadlines``, ``_auth``, ``_config``, ``_errors`` and ``_types``; never aiohttp or tenacity.
@@ -116,6 +117,8 @@ class _Call(Generic[T]):
     sending = False
     #: The loop time by which the whole call must end, or ``None``.
     deadline: float | None = None
+    #: The task the deadline watch holds for this call, once it watches it (see ``_watch``).
+    watched: asyncio.Task[object] | None = None
 
     def __init__(
         self,
@@ -171,6 +174,9 @@ class Session:
         self._pacer = pacer
         self._slots = ConcurrencySlots(max_concurrency)
         self._deadlines = DeadlineWatch()
+        # A transport that ends every send by its total timeout bounds a first attempt that
+        # waits for nothing; any other is watched from the start of every call.
+        self._watch_always = not getattr(transport, "enforces_timeouts", False)
         self._rate_limits = RateLimitState()
         self._rng = random.Random()
         self._user_agent = user_agent(http_client)
@@ -249,19 +255,22 @@ class Session:
                 refused; it carries the response's method, URL, status and request id.
         """
         call = self._call(operation, path, query, body, decode, options or self.options)
-        watched = None if call.deadline is None else self._deadlines.watch(call.deadline)
+        if self._watch_always:
+            self._watch(call)
         try:
             try:
                 return await self._attempt(call)
             except CalError as error:
                 failure = error
             # Outside the except block: a retry's error never has the first as its context.
+            self._watch(call)
             return await self._recover(call, failure)
         except asyncio.CancelledError:
-            if not self._deadlines.expired(watched):
+            if not self._deadlines.expired(call.watched):
                 raise
         finally:
-            self._deadlines.forget(watched)
+            if call.watched is not None:
+                self._deadlines.forget(call.watched)
         await fresh_step()  # Python 3.10: not in the context of the cancellation
         raise self._final(call, self._timed_out(call))
 
@@ -301,6 +310,17 @@ class Session:
             if timeout.total is None or timeout.total > deadline:
                 request.total_timeout = deadline
         return call
+
+    def _watch(self, call: _Call[Any]) -> None:
+        """Have the deadline watch end ``call`` at its deadline, from now on.
+
+        With a transport that enforces its timeouts, a first attempt that waits for nothing is
+        bounded by its own timeout, which ``_call`` cuts to the deadline, so the watch is
+        entered only when the call waits (for the rate limit or a slot) or retries: most calls
+        never pay for it. Other transports are watched from the start.
+        """
+        if call.watched is None and call.deadline is not None:
+            call.watched = self._deadlines.watch(call.deadline)
 
     def _next_request(self, call: _Call[Any]) -> RawRequest:
         """The request of a call's next attempt: the current credentials, the time left."""
@@ -416,9 +436,11 @@ class Session:
             if pacer is not None:
                 ticket = pacer.try_acquire(call.operation)
                 if ticket is None:
+                    self._watch(call)
                     ticket = await pacer.acquire(call.operation)
             slots = self._slots
             if not slots.try_acquire():
+                self._watch(call)
                 await slots.acquire()
             try:
                 request = call.request

@@ -174,10 +174,13 @@ def _is_clean(protocol: Any) -> bool:
     transport = protocol.transport
     if transport is None:
         return False
+    # The descriptor itself where asyncio's socket transports keep it (no socket wrapper made
+    # for the call), else the socket.
+    fd = getattr(transport, "_sock_fd", None)
+    if fd is None:
+        fd = transport.get_extra_info("socket")
     try:
-        readable, _writable, _errors = select.select(
-            (transport.get_extra_info("socket"),), (), (), 0
-        )
+        readable, _writable, _errors = select.select((fd,), (), (), 0)
     except (OSError, ValueError, TypeError):
         return False
     return not readable
@@ -204,6 +207,9 @@ class _CheckedConnector(aiohttp.TCPConnector):
 class AiohttpTransport:
     """Sends requests through aiohttp: a checked pool, and fresh connections for unsafe writes.
 
+    Every send ends by the request's ``total_timeout``, the body read included
+    (``enforces_timeouts``).
+
     Args:
         session: A caller-owned ``aiohttp.ClientSession`` to use (never closed here), or ``None``
             to create one pool of ``pool_size`` connections on first use (and one for fresh
@@ -216,6 +222,9 @@ class AiohttpTransport:
             verification (the client allows that on loopback hosts only).
         keepalive: Seconds an idle pooled connection is kept.
     """
+
+    #: Every send ends by its request's total timeout (see the ``Transport`` protocol).
+    enforces_timeouts = True
 
     def __init__(
         self,

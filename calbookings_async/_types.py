@@ -304,6 +304,11 @@ class Transport(Protocol):
     function, for unit tests. :meth:`send` raises only the SDK's ``TransportError`` family:
     ``TransportError`` (``may_have_been_applied`` false when the request provably never left,
     true when it may have reached the server), ``RequestTimeout`` and ``ClientClosedError``.
+
+    A transport may say, with a true class attribute ``enforces_timeouts``, that every
+    :meth:`send` ends by the request's ``total_timeout`` (the body read included), as
+    ``AiohttpTransport`` does. The session then leaves a call that neither waits nor retries
+    to that timeout; for any other transport it watches every call's deadline itself.
     """
 
     @property

@@ -167,7 +167,7 @@ def test_two_workers_with_the_same_jobs_write_each_once(
     unfinished = [key for lines in results for key, uid, _ in lines if uid is None]
     disagree = [job["key"] for job in jobs if by_worker[0][job["key"]] != by_worker[1][job["key"]]]
     how = Counter(h for lines in results for _, _, h in lines)
-    print(
+    print(  # noqa: T201  (pytest -s)
         f"\n{JOBS} jobs x 2 workers: {sum(creates.values())} creates applied, "
         f"{len(twice)} twice, {len(lost)} lost, {len(unfinished)} unfinished, "
         f"{emulator.faults.count(FaultKind.DROP_AFTER)} answers lost; outcomes {dict(how)}"
