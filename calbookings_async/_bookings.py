@@ -105,7 +105,7 @@ from ._readbacks import (
     rescheduled_to,
     sender,
 )
-from ._settle import CHECKS, absent_as_sent, hosted_by, settle_failure
+from ._settle import CHECKS, absent_as_sent, hosted_by, location_as_sent, settle_failure
 from ._types import JSONObject, Requester
 from ._validate import (
     check_aware_datetime,
@@ -1105,12 +1105,19 @@ class Bookings:
                 "location",
                 f"expected one of the location update classes, got {type(location).__name__}",
             )
-        return await self._requester.request(
-            op("bookings.update_location"),
-            f"/v2/bookings/{uid}/location",
-            body=unstructure(UpdateBookingLocationInput(location=location)),
-            decode=about_booking(booking_uid),
+        try:
+            return await self._requester.request(
+                op("bookings.update_location"),
+                f"/v2/bookings/{uid}/location",
+                body=unstructure(UpdateBookingLocationInput(location=location)),
+                decode=about_booking(booking_uid),
+            )
+        except CalError as error:
+            failure = error
+        result: Booking = await self._settle(
+            failure, "bookings.update_location", booking_uid, location_as_sent(location)
         )
+        return result
 
     async def add_guests(
         self, booking_uid: str, guests: Iterable[Guest], *, idempotency_key: str | None = None

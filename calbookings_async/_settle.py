@@ -1,18 +1,19 @@
 """Settling a state-setting write whose outcome is uncertain, by reading the booking back.
 
-Cancel, decline, confirm, mark-absent, request-reschedule and reassign-to-a-user set a state: a
-repeat never applies them twice, but a call can still end without a clear answer. The connection
-dropped after the request went out, the deadline passed, or a retry after such an attempt was
-answered "already cancelled" / "not pending" (the earlier attempt had been applied). The error then
-says ``may_have_been_applied``. Rather than leave the reconciliation to the caller,
+Cancel, decline, confirm, mark-absent, request-reschedule, reassign-to-a-user and update-location
+set a state: a repeat never applies them twice, but a call can still end without a clear answer. The
+connection dropped after the request went out, the deadline passed, or a retry after such an attempt
+was answered "already cancelled" / "not pending" (the earlier attempt had been applied). The error
+then says ``may_have_been_applied``. Rather than leave the reconciliation to the caller,
 :func:`settle_failure` reads the booking back (``GET /v2/bookings/{uid}``, through the same session,
 paced and retried like any read) and, when the booking is in the state the write asked for, returns
 it marked :attr:`~calbookings_async.Booking.settled`, with one INFO log line. Otherwise, or when the
-read-back fails too, the original error is raised as it was, still uncertain (the read-back error
-is attached as ``read_back_error``).
+read-back fails too, the original error is raised as it was, still uncertain (the read-back error is
+attached as ``read_back_error``).
 
-What each write is checked against is :data:`CHECKS`, one row per operation (mark-absent and
-reassign-to depend on what was sent: :func:`absent_as_sent`, :func:`hosted_by`). A bulk item that
+What each write is checked against is :data:`CHECKS`, one row per operation (mark-absent,
+reassign-to and update-location depend on what was sent: :func:`absent_as_sent`,
+:func:`hosted_by`, :func:`location_as_sent`). A bulk item that
 an earlier run left in flight counts as uncertain even when this attempt is refused outright
 ("already cancelled"): the refusal may be the earlier attempt's doing (``left_in_flight``).
 
@@ -27,7 +28,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from ._errors import APIStatusError, CalError, InvalidArgumentError
 from ._models import Booking, BookingStatus, as_settled
 
-__all__ = ["CHECKS", "absent_as_sent", "hosted_by", "settle_failure"]
+__all__ = ["CHECKS", "absent_as_sent", "hosted_by", "location_as_sent", "settle_failure"]
 
 logger = logging.getLogger("calbookings_async")
 
@@ -49,6 +50,27 @@ def absent_as_sent(
         return all(found.get(email) == absent for email, absent in asked.items())
 
     return holds
+
+
+#: The field of each location update whose value the booking's ``location`` takes.
+_LOCATION_FIELDS = {
+    "address": "address",
+    "attendeeAddress": "address",
+    "attendeeDefined": "location",
+    "attendeePhone": "phone",
+    "link": "link",
+    "phone": "phone",
+}
+
+
+def location_as_sent(location: object) -> Callable[[Booking], bool]:
+    """The check of a location update: the booking's location is the value sent. An
+    integration (a video app) becomes a value the server picks: never settled."""
+    field = _LOCATION_FIELDS.get(getattr(location, "type", ""))
+    if field is None:
+        return lambda booking: False
+    wanted = getattr(location, field)
+    return lambda booking: booking.location == wanted
 
 
 def hosted_by(user_id: int) -> Callable[[Booking], bool]:
