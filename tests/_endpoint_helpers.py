@@ -1,14 +1,12 @@
 """Helpers for the endpoint, paging and conformance tests.
 
-* ``MockAPI``: aioresponses around a real ``CalBookings`` client, recording every request as a
-  ``Sent`` (method, URL as it left the client, headers, parsed JSON body).
+* ``MockAPI``: a :class:`~calbookings_async.testing.MockTransport` under real ``CalBookings``
+  clients, recording every request as a ``Sent`` (method, URL as it left the client, headers,
+  parsed JSON body) and answering from a script.
 * ``FakeRequester``: a ``Requester`` with no HTTP at all, recording the exact arguments an
   endpoint passes to the session (path, query pairs in order, body, idempotency, operation)
   and answering from a script or a function.
 * JSON builders for bookings and pagination metadata shaped like the live server's.
-
-aioresponses is made to work with current aiohttp by ``_aioresponses_compat`` (installed from
-``conftest.py``).
 """
 
 from __future__ import annotations
@@ -17,16 +15,15 @@ import asyncio
 import copy
 import json
 import math
-import re
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
-from aioresponses import CallbackResult, aioresponses
 from yarl import URL
 
+from calbookings_async import CalBookings, RawRequest, RawResponse
 from calbookings_async._types import Operation
+from calbookings_async.testing import MockTransport, json_response
 
 API_KEY = "cal_test_endpoint_5uite_key"
 BASE_URL = "https://api.cal.com"
@@ -51,17 +48,27 @@ class Sent:
 
     @property
     def query(self) -> list[tuple[str, str]]:
-        """The decoded query pairs, sorted (aioresponses sorts them before we see them)."""
+        """The decoded query pairs, sorted."""
         return sorted(self.url.query.items())
 
 
 class MockAPI:
-    """Answers every request of a client through aioresponses and records it."""
+    """Answers every request of its clients through a ``MockTransport`` and records it.
+
+    Replies are queued with :meth:`reply` or :meth:`data` and used in order; the last one queued
+    also answers every request after the queue ran dry.
+    """
 
     def __init__(self) -> None:
         self.sent: list[Sent] = []
         self._replies: list[tuple[int, Any, dict[str, str]]] = []
         self._default: tuple[int, Any, dict[str, str]] | None = None
+        self.transport = MockTransport(self._answer)
+
+    def client(self, **options: Any) -> CalBookings:
+        """A ``CalBookings`` (``API_KEY``, the default base URL) sending through this mock."""
+        options.setdefault("api_key", API_KEY)
+        return CalBookings(transport=self.transport, **options)
 
     def reply(
         self, payload: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
@@ -75,47 +82,21 @@ class MockAPI:
         """Queue a success envelope around ``data``."""
         self.reply({"status": "success", "data": data, **extra}, status=status)
 
-    def _callback(self, url: URL, **kwargs: Any) -> CallbackResult:
-        raw = kwargs.get("data")
-        body = None if raw is None else json.loads(raw)
-        headers = dict(kwargs.get("headers") or {})
-        self.sent.append(Sent(kwargs["method"], url, headers, body))
+    def _answer(self, request: RawRequest) -> RawResponse:
+        body = None if request.body is None else json.loads(request.body)
+        url = URL(request.url, encoded=True)
+        self.sent.append(Sent(request.method, url, dict(request.headers), body))
         if self._replies:
             status, payload, reply_headers = self._replies.pop(0)
         else:
             assert self._default is not None, "no reply scripted"
             status, payload, reply_headers = self._default
-        return CallbackResult(
-            status=status,
-            body=json.dumps(payload),
-            headers=reply_headers,
-            content_type="application/json",
-        )
+        return json_response(status, payload, reply_headers)
 
     @property
     def last(self) -> Sent:
         assert self.sent, "nothing was sent"
         return self.sent[-1]
-
-
-@contextmanager
-def mock_api() -> Iterator[MockAPI]:
-    """Intercept all HTTP with aioresponses; every method and URL goes to one ``MockAPI``."""
-    api = MockAPI()
-    anything = re.compile(r".*")
-    with aioresponses() as mocked:
-        for method in ("GET", "POST", "PATCH", "PUT", "DELETE"):
-
-            def callback(url: URL, _method: str = method, **kwargs: Any) -> CallbackResult:
-                return api._callback(url, method=_method, **kwargs)
-
-            mocked.add(
-                anything,
-                method=method,
-                callback=callback,
-                repeat=True,
-            )
-        yield api
 
 
 # --- a requester without HTTP ------------------------------------------------------------------

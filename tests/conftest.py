@@ -8,14 +8,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-import _aioresponses_compat
 import pytest
 from _helpers import API_KEY, FakeClock, ScriptedServer
 
 from calbookings_async import CalBookings
 from calbookings_async._retry import waits_disabled
-
-_aioresponses_compat.install()
 
 
 @pytest.fixture(autouse=True)

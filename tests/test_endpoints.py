@@ -1,4 +1,4 @@
-"""Every endpoint through a real client and aioresponses: what goes on the wire, what comes back.
+"""Every endpoint through a real client and a MockTransport: what goes on the wire, what comes back.
 
 For each operation: the HTTP method, the path (path parameters percent-encoded: the uid used
 holds ``/``, ``?``, ``#``, a space and ``%``), the query, the headers, the exact JSON body, and
@@ -8,7 +8,7 @@ declarations, observed from outside).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -18,8 +18,8 @@ from _endpoint_helpers import (
     API_KEY,
     NASTY_UID,
     NASTY_UID_ENCODED,
+    MockAPI,
     booking_json,
-    mock_api,
     pagination_json,
     recurring_json,
     seated_json,
@@ -1126,19 +1126,20 @@ CASES = [
 
 
 @pytest.fixture
-async def cal() -> Any:
-    client = CalBookings(api_key=API_KEY)
-    try:
+def api() -> MockAPI:
+    return MockAPI()
+
+
+@pytest.fixture
+async def cal(api: MockAPI) -> AsyncIterator[CalBookings]:
+    async with api.client() as client:
         yield client
-    finally:
-        await client.aclose()
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-async def test_endpoint_request_and_result(cal: CalBookings, case: Case) -> None:
-    with mock_api() as api:
-        api.reply(case.envelope(), status=case.status)
-        result = await case.call(cal)
+async def test_endpoint_request_and_result(api: MockAPI, cal: CalBookings, case: Case) -> None:
+    api.reply(case.envelope(), status=case.status)
+    result = await case.call(cal)
     assert len(api.sent) == 1
     sent = api.last
     assert sent.method == case.method
@@ -1180,15 +1181,14 @@ CREATE_LOCATIONS = [
     ("location", "expected"), CREATE_LOCATIONS, ids=[e["type"] for _, e in CREATE_LOCATIONS]
 )
 async def test_create_sends_every_location_variant(
-    cal: CalBookings, location: Any, expected: dict[str, Any]
+    api: MockAPI, cal: CalBookings, location: Any, expected: dict[str, Any]
 ) -> None:
-    with mock_api() as api:
-        api.data(created_json(), status=201)
-        await cal.bookings.create(
-            CreateBookingInput(
-                start=START, attendee=MINIMAL_ATTENDEE, event_type_id=1, location=location
-            )
+    api.data(created_json(), status=201)
+    await cal.bookings.create(
+        CreateBookingInput(
+            start=START, attendee=MINIMAL_ATTENDEE, event_type_id=1, location=location
         )
+    )
     assert api.last.body["location"] == expected
 
 
@@ -1213,32 +1213,33 @@ UPDATE_LOCATIONS = [
     ("location", "expected"), UPDATE_LOCATIONS, ids=[e["type"] for _, e in UPDATE_LOCATIONS]
 )
 async def test_update_location_sends_every_variant(
-    cal: CalBookings, location: Any, expected: dict[str, Any]
+    api: MockAPI, cal: CalBookings, location: Any, expected: dict[str, Any]
 ) -> None:
-    with mock_api() as api:
-        api.data(booking_json("uid"))
-        await cal.bookings.update_location("uid", location)
+    api.data(booking_json("uid"))
+    await cal.bookings.update_location("uid", location)
     assert api.last.body == {"location": expected}
 
 
-async def test_update_location_returns_every_occurrence_of_a_series(cal: CalBookings) -> None:
-    with mock_api() as api:
-        api.data([recurring_json("r1", "series"), recurring_json("r2", "series")])
-        result = await cal.bookings.update_location("series", UpdatePhoneLocation(phone="+1"))
+async def test_update_location_returns_every_occurrence_of_a_series(
+    api: MockAPI, cal: CalBookings
+) -> None:
+    api.data([recurring_json("r1", "series"), recurring_json("r2", "series")])
+    result = await cal.bookings.update_location("series", UpdatePhoneLocation(phone="+1"))
     assert result.uid == "r1"
     assert [booking.uid for booking in result.occurrences] == ["r1", "r2"]
 
 
-async def test_seated_variants_decode_through_every_booking_endpoint(cal: CalBookings) -> None:
-    with mock_api() as api:
-        api.data(seated_json("x"))
-        for result in [
-            await cal.bookings.get("x"),
-            await cal.bookings.confirm("x"),
-            await cal.bookings.cancel("x"),
-            await cal.bookings.add_guests("x", [Guest(email="a@example.com")]),
-        ]:
-            assert type(result) is SeatedBooking
+async def test_seated_variants_decode_through_every_booking_endpoint(
+    api: MockAPI, cal: CalBookings
+) -> None:
+    api.data(seated_json("x"))
+    for result in [
+        await cal.bookings.get("x"),
+        await cal.bookings.confirm("x"),
+        await cal.bookings.cancel("x"),
+        await cal.bookings.add_guests("x", [Guest(email="a@example.com")]),
+    ]:
+        assert type(result) is SeatedBooking
     assert len(api.sent) == 4
 
 
@@ -1292,33 +1293,31 @@ def test_the_retry_table_covers_one_case_per_operation() -> None:
 
 @pytest.mark.parametrize("case", RETRY_CASES, ids=[case.id for case in RETRY_CASES])
 async def test_only_safe_operations_are_repeated_after_a_server_error(
-    cal: CalBookings, case: Case
+    api: MockAPI, cal: CalBookings, case: Case
 ) -> None:
-    with mock_api() as api:
-        api.reply({"status": "error", "error": {"code": "X", "message": "down"}}, status=502)
-        api.reply(case.envelope(), status=case.status)
-        if case.id in SAFE:
-            result = await case.call(cal)
-            case.check(result)
-            assert len(api.sent) == 2
-        else:
-            with pytest.raises(ServerError) as raised:
-                await case.call(cal)
-            assert raised.value.may_have_been_applied
-            assert len(api.sent) == 1
+    api.reply({"status": "error", "error": {"code": "X", "message": "down"}}, status=502)
+    api.reply(case.envelope(), status=case.status)
+    if case.id in SAFE:
+        result = await case.call(cal)
+        case.check(result)
+        assert len(api.sent) == 2
+    else:
+        with pytest.raises(ServerError) as raised:
+            await case.call(cal)
+        assert raised.value.may_have_been_applied
+        assert len(api.sent) == 1
 
 
-async def test_client_views_carry_both_resources(cal: CalBookings) -> None:
+async def test_client_views_carry_both_resources(api: MockAPI, cal: CalBookings) -> None:
     view = cal.with_options(retry_unsafe=True)
-    with mock_api() as api:
-        api.reply({"status": "error", "error": {"code": "X", "message": "down"}}, status=502)
-        api.data(created_json(), status=201)
-        await view.bookings.create(
-            CreateBookingInput(start=START, attendee=MINIMAL_ATTENDEE, event_type_id=1)
-        )
-        assert len(api.sent) == 2  # create repeated: the view opted in
-        api.reply({"status": "success", "data": PAGE_DATA, **FIRST_PAGE})
-        page = await view.organizations.bookings(3, take=2)
+    api.reply({"status": "error", "error": {"code": "X", "message": "down"}}, status=502)
+    api.data(created_json(), status=201)
+    await view.bookings.create(
+        CreateBookingInput(start=START, attendee=MINIMAL_ATTENDEE, event_type_id=1)
+    )
+    assert len(api.sent) == 2  # create repeated: the view opted in
+    api.reply({"status": "success", "data": PAGE_DATA, **FIRST_PAGE})
+    page = await view.organizations.bookings(3, take=2)
     assert api.last.raw_path == "/v2/organizations/3/bookings"
     assert len(page) == 2
 
@@ -1329,18 +1328,18 @@ async def test_client_views_carry_both_resources(cal: CalBookings) -> None:
     ids=["not-a-string", "not-an-array"],
 )
 async def test_transcripts_that_are_not_strings_are_a_decode_error(
-    cal: CalBookings, data: Any, path: str
+    api: MockAPI, cal: CalBookings, data: Any, path: str
 ) -> None:
-    with mock_api() as api:
-        api.data(data)
-        with pytest.raises(DecodeError) as raised:
-            await cal.bookings.transcripts("uid")
+    api.data(data)
+    with pytest.raises(DecodeError) as raised:
+        await cal.bookings.transcripts("uid")
     assert raised.value.path == path
 
 
-async def test_a_reassign_result_without_the_new_host_is_a_decode_error(cal: CalBookings) -> None:
-    with mock_api() as api:
-        api.data({"bookingUid": "uid"})
-        with pytest.raises(DecodeError) as raised:
-            await cal.bookings.reassign("uid")
+async def test_a_reassign_result_without_the_new_host_is_a_decode_error(
+    api: MockAPI, cal: CalBookings
+) -> None:
+    api.data({"bookingUid": "uid"})
+    with pytest.raises(DecodeError) as raised:
+        await cal.bookings.reassign("uid")
     assert raised.value.path == "$.data.reassignedTo"

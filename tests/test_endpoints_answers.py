@@ -20,10 +20,9 @@ from typing import Any
 
 import pytest
 from _endpoint_helpers import (
-    API_KEY,
     FakeRequester,
+    MockAPI,
     booking_json,
-    mock_api,
     recurring_json,
     seated_json,
 )
@@ -32,7 +31,6 @@ from calbookings_async import (
     AddAttendeeInput,
     BookerScope,
     Booking,
-    CalBookings,
     CalError,
     CreateBookingAttendee,
     CreateBookingInput,
@@ -192,15 +190,15 @@ async def test_a_percent_encoded_uid_is_compared_as_the_caller_wrote_it() -> Non
 
 
 async def test_through_the_client_a_mismatch_is_an_error_that_may_have_been_applied() -> None:
-    async with CalBookings(api_key=API_KEY) as cal:
-        with mock_api() as api:
-            answer = booking_json("new")
-            answer["rescheduledFromUid"] = "theirs"
-            api.data(answer)
-            with pytest.raises(CalError) as raised:
-                await cal.bookings.reschedule(
-                    "mine", start=datetime(2030, 1, 1, 10, tzinfo=timezone.utc)
-                )
+    api = MockAPI()
+    async with api.client() as cal:
+        answer = booking_json("new")
+        answer["rescheduledFromUid"] = "theirs"
+        api.data(answer)
+        with pytest.raises(CalError) as raised:
+            await cal.bookings.reschedule(
+                "mine", start=datetime(2030, 1, 1, 10, tzinfo=timezone.utc)
+            )
     assert raised.value.may_have_been_applied is True
     assert "'theirs', not the 'mine' asked for" in str(raised.value)
     assert len(api.sent) == 1  # an unsafe write whose answer was not its own is not sent again
@@ -209,11 +207,11 @@ async def test_through_the_client_a_mismatch_is_an_error_that_may_have_been_appl
 async def test_a_state_setting_write_answered_for_another_is_asked_again() -> None:
     # Declining twice leaves the booking declined: the SDK asks again on a fresh connection
     # and returns the answer that is its own.
-    async with CalBookings(api_key=API_KEY) as cal:
-        with mock_api() as api:
-            api.data(booking_json("theirs"))
-            api.data(booking_json("mine"))
-            booking = await cal.bookings.decline("mine")
+    api = MockAPI()
+    async with api.client() as cal:
+        api.data(booking_json("theirs"))
+        api.data(booking_json("mine"))
+        booking = await cal.bookings.decline("mine")
     assert booking.uid == "mine"
     assert len(api.sent) == 2
 

@@ -3,7 +3,7 @@
 The emulator (``calbookings_async.testing``) is an independent implementation of the server: it
 validates request bodies and query strings the way the live server does (whitelists,
 class-validator rules) and answers in the live shapes. A body or query the SDK got wrong shows
-up here as a 400, where the aioresponses tests would accept it.
+up here as a 400, where the MockTransport tests would accept it.
 """
 
 from __future__ import annotations

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from _endpoint_helpers import API_KEY, mock_api
+from _endpoint_helpers import MockAPI
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -195,29 +195,30 @@ METHOD_ROWS: list[tuple[str, Call, str]] = [
 
 
 @pytest.fixture
-async def cal() -> Any:
-    client = CalBookings(api_key=API_KEY)
-    try:
+def api() -> MockAPI:
+    return MockAPI()
+
+
+@pytest.fixture
+async def cal(api: MockAPI) -> AsyncIterator[CalBookings]:
+    async with api.client() as client:
         yield client
-    finally:
-        await client.aclose()
 
 
 @pytest.mark.parametrize(
     ("call", "argument"), [r[1:] for r in METHOD_ROWS], ids=[r[0] for r in METHOD_ROWS]
 )
 async def test_bad_arguments_are_refused_before_sending(
-    cal: CalBookings, call: Call, argument: str
+    api: MockAPI, cal: CalBookings, call: Call, argument: str
 ) -> None:
     async def attempt() -> None:
         result = call(cal)
         if inspect.isawaitable(result):
             await result
 
-    with mock_api() as api:
-        with pytest.raises(InvalidArgumentError) as raised:
-            await attempt()
-        assert api.sent == []
+    with pytest.raises(InvalidArgumentError) as raised:
+        await attempt()
+    assert api.sent == []
     assert raised.value.argument == argument
 
 

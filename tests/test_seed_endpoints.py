@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import _seeds
 import pytest
-from aioresponses import CallbackResult, aioresponses
 
 from calbookings_async import (
     Booking,
@@ -23,37 +23,62 @@ from calbookings_async import (
     DecodeError,
     InvalidArgumentError,
     MarkAbsentAttendee,
+    RawRequest,
+    RawResponse,
+    TransportError,
 )
+from calbookings_async.testing import MockTransport, json_response
 
 BASE = "https://api.cal.com"
 KEY = "cal_live_0123456789abcdef"
 
 
-def recorder(seed: _seeds.Seed, calls: list[dict[str, Any]]) -> Any:
-    def callback(url: Any, **kwargs: Any) -> CallbackResult:
-        calls.append({"url": str(url), **kwargs})
-        return CallbackResult(status=200, payload=copy.deepcopy(seed.response))
+def answering(url: str, payload: Any, headers: Mapping[str, str] | None = None) -> MockTransport:
+    """A transport answering ``POST url`` with ``payload`` (200); it records every request.
 
-    return callback
+    Any other request (a read-back after an uncertain write, say) fails as a broken connection
+    would: the server of these tests knows one route.
+    """
+
+    def handler(request: RawRequest) -> RawResponse:
+        if (request.method, request.url) != ("POST", url):
+            raise TransportError(
+                f"the connection failed: nothing answers {request.method} {request.url}",
+                method=request.method,
+                url=request.url,
+                request_id=request.request_id,
+                request_sent=True,
+            )
+        return json_response(200, copy.deepcopy(payload), headers)
+
+    return MockTransport(handler)
+
+
+def sent_to(transport: MockTransport) -> list[tuple[str, str]]:
+    """The method and URL of every request the transport was handed."""
+    return [(request.method, request.url) for request in transport.requests]
+
+
+def posts(transport: MockTransport) -> list[str]:
+    """The URL of every POST the transport was handed."""
+    return [request.url for request in transport.requests if request.method == "POST"]
+
+
+def body_of(request: RawRequest) -> Any:
+    assert request.body is not None, "no body was sent"
+    return json.loads(request.body)
 
 
 async def test_decline_seed_example() -> None:
     seed = _seeds.load(_seeds.DECLINE)
-    calls: list[dict[str, Any]] = []
     url = BASE + seed.path.replace("{bookingUid}", "booking_uid_123")
-    with aioresponses() as mocked:
-        mocked.post(url, callback=recorder(seed, calls))
-        async with CalBookings(api_key=KEY) as cal:
-            booking = await cal.bookings.decline(
-                "booking_uid_123", reason=seed.request_body["reason"]
-            )
-    assert len(calls) == 1
-    call = calls[0]
-    assert call["url"] == url
-    assert (
-        json.loads(call["data"]) == seed.request_body == {"reason": "Host has to take another call"}
-    )
-    headers = call["headers"]
+    transport = answering(url, seed.response)
+    async with CalBookings(api_key=KEY, transport=transport) as cal:
+        booking = await cal.bookings.decline("booking_uid_123", reason=seed.request_body["reason"])
+    assert sent_to(transport) == [("POST", url)]
+    call = transport.requests[0]
+    assert body_of(call) == seed.request_body == {"reason": "Host has to take another call"}
+    headers = call.headers
     assert headers["Authorization"] == f"Bearer {KEY}"
     assert headers["cal-api-version"] == "2024-08-13"
     assert headers["Content-Type"] == "application/json"
@@ -65,27 +90,26 @@ async def test_decline_seed_example() -> None:
 
 async def test_decline_without_reason_sends_an_empty_object() -> None:
     seed = _seeds.load(_seeds.DECLINE)
-    calls: list[dict[str, Any]] = []
-    with aioresponses() as mocked:
-        mocked.post(f"{BASE}/v2/bookings/booking_uid_123/decline", callback=recorder(seed, calls))
-        async with CalBookings(api_key=KEY) as cal:
-            await cal.bookings.decline("booking_uid_123")
-    assert json.loads(calls[0]["data"]) == {}
+    url = f"{BASE}/v2/bookings/booking_uid_123/decline"
+    transport = answering(url, seed.response)
+    async with CalBookings(api_key=KEY, transport=transport) as cal:
+        await cal.bookings.decline("booking_uid_123")
+    assert sent_to(transport) == [("POST", url)]
+    assert body_of(transport.requests[0]) == {}
 
 
 async def test_mark_absent_seed_example_follows_the_spec() -> None:
     seed = _seeds.load(_seeds.MARK_ABSENT)
-    calls: list[dict[str, Any]] = []
     url = BASE + seed.path.replace("{bookingUid}", "booking_uid_123")
-    with aioresponses() as mocked:
-        mocked.post(url, callback=recorder(seed, calls))
-        async with CalBookings(api_key=KEY) as cal:
-            booking = await cal.bookings.mark_absent(
-                "booking_uid_123",
-                host=seed.request_body["host"],
-                attendees=[MarkAbsentAttendee(email="john@example.com", absent=True)],
-            )
-    body = json.loads(calls[0]["data"])
+    transport = answering(url, seed.response)
+    async with CalBookings(api_key=KEY, transport=transport) as cal:
+        booking = await cal.bookings.mark_absent(
+            "booking_uid_123",
+            host=seed.request_body["host"],
+            attendees=[MarkAbsentAttendee(email="john@example.com", absent=True)],
+        )
+    assert sent_to(transport) == [("POST", url)]
+    body = body_of(transport.requests[0])
     # The seed shows whole attendee objects; MarkAbsentAttendee on the wire is email + absent.
     assert body == {"host": False, "attendees": [{"email": "john@example.com", "absent": True}]}
     assert booking.uid == "booking_uid_123"
@@ -108,14 +132,12 @@ async def test_mark_absent_sends_only_what_was_set(
     kwargs: dict[str, Any], body: dict[str, Any]
 ) -> None:
     seed = _seeds.load(_seeds.MARK_ABSENT)
-    calls: list[dict[str, Any]] = []
-    with aioresponses() as mocked:
-        mocked.post(
-            f"{BASE}/v2/bookings/booking_uid_123/mark-absent", callback=recorder(seed, calls)
-        )
-        async with CalBookings(api_key=KEY) as cal:
-            await cal.bookings.mark_absent("booking_uid_123", **kwargs)
-    assert json.loads(calls[0]["data"]) == body
+    url = f"{BASE}/v2/bookings/booking_uid_123/mark-absent"
+    transport = answering(url, seed.response)
+    async with CalBookings(api_key=KEY, transport=transport) as cal:
+        await cal.bookings.mark_absent("booking_uid_123", **kwargs)
+    assert sent_to(transport) == [("POST", url)]
+    assert body_of(transport.requests[0]) == body
 
 
 @pytest.mark.parametrize(
@@ -137,11 +159,11 @@ async def test_mark_absent_sends_only_what_was_set(
     ],
 )
 async def test_bad_arguments_are_refused_before_sending(call: Any, argument: str) -> None:
-    with aioresponses() as mocked:  # any request would fail: nothing is registered
-        async with CalBookings(api_key=KEY) as cal:
-            with pytest.raises(InvalidArgumentError) as caught:
-                await call(cal)
-        assert not mocked.requests
+    transport = answering(f"{BASE}/v2/bookings/uid/decline", _seeds.load(_seeds.DECLINE).response)
+    async with CalBookings(api_key=KEY, transport=transport) as cal:
+        with pytest.raises(InvalidArgumentError) as caught:
+            await call(cal)
+    assert not transport.requests
     assert caught.value.argument == argument
 
 
@@ -163,15 +185,12 @@ async def test_a_decode_error_names_the_response_it_came_from() -> None:
     seed = _seeds.load(_seeds.DECLINE)
     broken = copy.deepcopy(seed.response)
     broken["data"]["attendees"][0]["email"] = 5
-    with aioresponses() as mocked:
-        mocked.post(
-            f"{BASE}/v2/bookings/booking_uid_123/decline",
-            payload=broken,
-            headers={"X-Request-Id": "req-77"},
-        )
-        async with CalBookings(api_key=KEY) as cal:
-            with pytest.raises(DecodeError) as caught:
-                await cal.bookings.decline("booking_uid_123")
+    url = f"{BASE}/v2/bookings/booking_uid_123/decline"
+    transport = answering(url, broken, {"X-Request-Id": "req-77"})
+    async with CalBookings(api_key=KEY, transport=transport) as cal:
+        with pytest.raises(DecodeError) as caught:
+            await cal.bookings.decline("booking_uid_123")
+    assert posts(transport) == [url]
     error = caught.value
     assert error.path == "$.data.attendees[0].email"
     assert (error.method, error.url, error.status_code, error.request_id) == (
@@ -187,17 +206,13 @@ async def test_a_decode_error_names_the_response_it_came_from() -> None:
 
 async def test_every_call_sends_its_own_request_id() -> None:
     seed = _seeds.load(_seeds.DECLINE)
-    calls: list[dict[str, Any]] = []
-    with aioresponses() as mocked:
-        mocked.post(
-            f"{BASE}/v2/bookings/booking_uid_123/decline",
-            callback=recorder(seed, calls),
-            repeat=True,
-        )
-        async with CalBookings(api_key=KEY) as cal:
-            await cal.bookings.decline("booking_uid_123")
-            await cal.bookings.decline("booking_uid_123")
-    ids = [call["headers"]["X-Request-Id"] for call in calls]
+    url = f"{BASE}/v2/bookings/booking_uid_123/decline"
+    transport = answering(url, seed.response)
+    async with CalBookings(api_key=KEY, transport=transport) as cal:
+        await cal.bookings.decline("booking_uid_123")
+        await cal.bookings.decline("booking_uid_123")
+    assert sent_to(transport) == [("POST", url)] * 2
+    ids = [call.headers["X-Request-Id"] for call in transport.requests]
     assert len(set(ids)) == 2
     assert all(request_id.startswith("calbookings-") for request_id in ids)
 
@@ -206,12 +221,12 @@ async def test_the_seed_answer_to_another_booking_is_refused_as_maybe_applied() 
     # The seed's answer is about booking_uid_123: read as the answer to a decline of "abc" it
     # would report another booking's state, so it is refused, and the decline may have applied.
     seed = _seeds.load(_seeds.DECLINE)
-    with aioresponses() as mocked:
-        mocked.post(
-            f"{BASE}/v2/bookings/abc/decline", payload=copy.deepcopy(seed.response), repeat=True
-        )
-        async with CalBookings(api_key=KEY) as cal:
-            with pytest.raises(CalError) as caught:
-                await cal.bookings.decline("abc")
+    url = f"{BASE}/v2/bookings/abc/decline"
+    transport = answering(url, seed.response)
+    async with CalBookings(api_key=KEY, transport=transport) as cal:
+        with pytest.raises(CalError) as caught:
+            await cal.bookings.decline("abc")
+    assert posts(transport), "the decline was not sent"
+    assert set(posts(transport)) == {url}
     assert caught.value.may_have_been_applied is True
     assert "'booking_uid_123', not the 'abc' asked for" in str(caught.value)
