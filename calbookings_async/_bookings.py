@@ -17,7 +17,13 @@ asked about (else the first), with every occurrence in :attr:`Booking.occurrence
 ``booking = await cal.bookings.get(uid); booking.uid`` type-checks, and a write the server
 applied is never reported as a failure because of the shape of its answer.
 
-Imports ``_filters``, ``_paging``, ``_decode``, ``_converter``, ``_inputs``, ``_models``,
+Unsafe writes called with ``idempotency_key=`` go through ``_idempotency`` (the journal's
+claim, record and replay) with the read-backs of ``_readbacks``; state-setting writes that end
+uncertain are settled through ``_settle`` (a bulk item left in flight by an earlier run, told by
+``_bulk.item_left_in_flight``, counts as uncertain too).
+
+Imports ``_bulk``, ``_idempotency``, ``_journal``, ``_readbacks``, ``_settle``, ``_filters``,
+``_paging``, ``_decode``, ``_converter``, ``_inputs``, ``_models``,
 ``_operations``, ``_validate``, ``_errors`` and ``_types``.
 """
 
@@ -31,6 +37,7 @@ from typing import Any, TypeVar
 import attrs
 from typing_extensions import Unpack
 
+from ._bulk import item_left_in_flight
 from ._converter import unstructure
 from ._decode import (
     about_booking,
@@ -81,8 +88,10 @@ from ._models import (
     ConferencingSession,
     Language,
     ReassignedBooking,
+    ReassignedHost,
     Recording,
     RoutingTrace,
+    as_settled,
 )
 from ._operations import op
 from ._paging import Pager, request_pages
@@ -96,7 +105,7 @@ from ._readbacks import (
     rescheduled_to,
     sender,
 )
-from ._settle import CHECKS, absent_as_sent, settle_failure
+from ._settle import CHECKS, absent_as_sent, hosted_by, location_as_sent, settle_failure
 from ._types import JSONObject, Requester
 from ._validate import (
     check_aware_datetime,
@@ -167,6 +176,7 @@ class Bookings:
             decode=decode,
             prepare=prepare,
             wait=self._wait,
+            left_in_flight=item_left_in_flight(),
         )
 
     async def _settle(
@@ -182,7 +192,20 @@ class Bookings:
             read_back=lambda: self.get(booking_uid),
             holds=holds,
             enabled=self._settling,
+            left_in_flight=item_left_in_flight(),
         )
+
+    async def _in_state(self, booking_uid: str, holds: Callable[[Booking], bool]) -> Any:
+        """For a bulk item an earlier run left in flight (checked by the caller first, so that
+        other calls pay nothing): the booking, settled, when it already holds what the write
+        asks (the write is then not sent again); else ``None`` (the write is sent)."""
+        if not self._settling:
+            return None
+        try:
+            booking = await self.get(booking_uid)
+        except CalError:
+            return None  # the write is sent, and a refusal is read back after it
+        return as_settled(booking) if holds(booking) else None
 
     def __repr__(self) -> str:
         return "Bookings()"
@@ -765,6 +788,8 @@ class Bookings:
         if reason is not None:
             check_text("reason", reason)
         name = "bookings.request_reschedule"
+        if item_left_in_flight() and await self._in_state(booking_uid, CHECKS[name]):
+            return
         try:
             await self._requester.request(
                 op(name),
@@ -915,6 +940,10 @@ class Bookings:
             check_bool("host", host)
         listed = None if attendees is None else _attendance(attendees)
         body = unstructure(MarkAbsentBookingInput(host=host, attendees=listed))
+        if item_left_in_flight():
+            holds = absent_as_sent(host, [(a.email, a.absent) for a in listed or ()])
+            if found := await self._in_state(booking_uid, holds):
+                return found  # type: ignore[no-any-return]
         try:
             return await self._requester.request(
                 op("bookings.mark_absent"),
@@ -997,12 +1026,21 @@ class Bookings:
         check_int("user_id", user_id, minimum=1)
         if reason is not None:
             check_text("reason", reason)
-        return await self._requester.request(
-            op("bookings.reassign_to"),
-            f"/v2/bookings/{uid}/reassign/{user_id}",
-            body=unstructure(ReassignToUserBookingInput(reason=reason)),
-            decode=reassigned(booking_uid, user_id),
+        try:
+            return await self._requester.request(
+                op("bookings.reassign_to"),
+                f"/v2/bookings/{uid}/reassign/{user_id}",
+                body=unstructure(ReassignToUserBookingInput(reason=reason)),
+                decode=reassigned(booking_uid, user_id),
+            )
+        except CalError as error:
+            failure = error
+        booking: Booking = await self._settle(
+            failure, "bookings.reassign_to", booking_uid, hosted_by(user_id)
         )
+        host = booking.hosts[0]
+        to = ReassignedHost(id=user_id, name=host.name, email=host.email)
+        return as_settled(ReassignedBooking(booking_uid=booking_uid, reassigned_to=to))
 
     async def confirm(self, booking_uid: str) -> Booking:
         """``POST /v2/bookings/{bookingUid}/confirm``: accept a booking awaiting confirmation.
@@ -1067,12 +1105,19 @@ class Bookings:
                 "location",
                 f"expected one of the location update classes, got {type(location).__name__}",
             )
-        return await self._requester.request(
-            op("bookings.update_location"),
-            f"/v2/bookings/{uid}/location",
-            body=unstructure(UpdateBookingLocationInput(location=location)),
-            decode=about_booking(booking_uid),
+        try:
+            return await self._requester.request(
+                op("bookings.update_location"),
+                f"/v2/bookings/{uid}/location",
+                body=unstructure(UpdateBookingLocationInput(location=location)),
+                decode=about_booking(booking_uid),
+            )
+        except CalError as error:
+            failure = error
+        result: Booking = await self._settle(
+            failure, "bookings.update_location", booking_uid, location_as_sent(location)
         )
+        return result
 
     async def add_guests(
         self, booking_uid: str, guests: Iterable[Guest], *, idempotency_key: str | None = None

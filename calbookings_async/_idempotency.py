@@ -128,6 +128,7 @@ async def once(
     decode: Callable[[JSONObject], T],
     prepare: Callable[[], Awaitable[str | None]] | None = None,
     wait: float | None = None,
+    left_in_flight: bool = False,
 ) -> T:
     """Make the write once per ``key`` (see the module docstring).
 
@@ -143,6 +144,9 @@ async def once(
         decode: The write's decoder (for recorded and found envelopes).
         prepare: Reads what the read-back will need before the first send (the note).
         wait: Longest wait for another caller holding the key (``None``: its lease).
+        left_in_flight: The call is a bulk item an earlier run left in flight: a key without
+            an entry is read back too before sending (the earlier run may have sent the
+            write without the key's entry, from a journal of another version).
 
     Raises:
         InvalidArgumentError: ``key`` was recorded for another request.
@@ -162,11 +166,15 @@ async def once(
     token = claim.token
     try:
         previous = claim.previous
-        if previous is not None and previous.state in IN_FLIGHT:
-            found = await _read_back(journal, name, token, key, find, previous.note)
+        if (previous is None and left_in_flight) or (
+            previous is not None and previous.state in IN_FLIGHT
+        ):
+            note = None if previous is None else previous.note
+            found = await _read_back(journal, name, token, key, find, note)
             if found is not None:
                 return await _settled(journal, name, token, operation, key, found, decode)
-            note = previous.note
+            if note is None and prepare is not None:
+                note = await prepare()
         else:
             note = None if prepare is None else await prepare()
         await journal.record(name, "sent", token=token, note=note)

@@ -1,17 +1,21 @@
 """Settling a state-setting write whose outcome is uncertain, by reading the booking back.
 
-Cancel, decline, confirm and mark-absent set a state: a repeat never applies them twice, but a call
-can still end without a clear answer. The connection dropped after the request went out, the
-deadline passed, or a retry after such an attempt was answered "already cancelled" / "not pending"
-(the earlier attempt had been applied). The error then says ``may_have_been_applied``. Rather than
-leave the reconciliation to the caller, :func:`settle_failure` reads the booking back (``GET
-/v2/bookings/{uid}``, through the same session, paced and retried like any read) and, when the
-booking is in the state the write asked for, returns it marked
-:attr:`~calbookings_async.Booking.settled`, with one INFO log line. Otherwise, or when the read-
-back fails too, the original error is raised as it was, still uncertain (the read-back error is
+Cancel, decline, confirm, mark-absent, request-reschedule, reassign-to-a-user and update-location
+set a state: a repeat never applies them twice, but a call can still end without a clear answer. The
+connection dropped after the request went out, the deadline passed, or a retry after such an attempt
+was answered "already cancelled" / "not pending" (the earlier attempt had been applied). The error
+then says ``may_have_been_applied``. Rather than leave the reconciliation to the caller,
+:func:`settle_failure` reads the booking back (``GET /v2/bookings/{uid}``, through the same session,
+paced and retried like any read) and, when the booking is in the state the write asked for, returns
+it marked :attr:`~calbookings_async.Booking.settled`, with one INFO log line. Otherwise, or when the
+read-back fails too, the original error is raised as it was, still uncertain (the read-back error is
 attached as ``read_back_error``).
 
-What each write is checked against is :data:`CHECKS`, one row per operation.
+What each write is checked against is :data:`CHECKS`, one row per operation (mark-absent,
+reassign-to and update-location depend on what was sent: :func:`absent_as_sent`,
+:func:`hosted_by`, :func:`location_as_sent`). A bulk item that
+an earlier run left in flight counts as uncertain even when this attempt is refused outright
+("already cancelled"): the refusal may be the earlier attempt's doing (``left_in_flight``).
 
 Imports ``_errors`` and ``_models`` only; the endpoints give the read-back call.
 """
@@ -21,10 +25,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 
-from ._errors import CalError, InvalidArgumentError
+from ._errors import APIStatusError, CalError, InvalidArgumentError
 from ._models import Booking, BookingStatus, as_settled
 
-__all__ = ["CHECKS", "absent_as_sent", "settle_failure"]
+__all__ = ["CHECKS", "absent_as_sent", "hosted_by", "location_as_sent", "settle_failure"]
 
 logger = logging.getLogger("calbookings_async")
 
@@ -48,6 +52,35 @@ def absent_as_sent(
     return holds
 
 
+#: The field of each location update whose value the booking's ``location`` takes.
+_LOCATION_FIELDS = {
+    "address": "address",
+    "attendeeAddress": "address",
+    "attendeeDefined": "location",
+    "attendeePhone": "phone",
+    "link": "link",
+    "phone": "phone",
+}
+
+
+def location_as_sent(location: object) -> Callable[[Booking], bool]:
+    """The check of a location update: the booking's location is the value sent. An
+    integration (a video app) becomes a value the server picks: never settled."""
+    field = _LOCATION_FIELDS.get(getattr(location, "type", ""))
+    if field is None:
+        return lambda booking: False
+    wanted = getattr(location, field)
+    return lambda booking: booking.location == wanted
+
+
+def hosted_by(user_id: int) -> Callable[[Booking], bool]:
+    """The check of a reassignment to a named user: that user is the booking's host."""
+    return lambda booking: bool(booking.hosts) and booking.hosts[0].id == user_id
+
+
+#: The statuses a write's refusal comes with when the booking is already in another state.
+_REFUSALS = frozenset({400, 404, 409, 422})
+
 #: Operation -> what the booking read back must show for the write to count as applied.
 #: (Mark-absent depends on what was sent: :func:`absent_as_sent`.)
 CHECKS: dict[str, Callable[[Booking], bool]] = {
@@ -66,6 +99,7 @@ async def settle_failure(
     read_back: Callable[[], Awaitable[Booking]],
     holds: Callable[[Booking], bool],
     enabled: bool,
+    left_in_flight: bool = False,
 ) -> Booking:
     """The booking read back after a write failed with ``failure``, if it settles the write.
 
@@ -78,12 +112,17 @@ async def settle_failure(
         read_back: Reads the booking.
         holds: Whether the booking read back is in the state the write asked for.
         enabled: ``False``: ``failure`` is raised as it is (``settle=False``).
+        left_in_flight: An earlier run sent this write without seeing its outcome (a bulk
+            item a journal recorded in flight): a refusal (4xx: "already cancelled", "not
+            pending") is then read back too, since the earlier attempt may be what it meets.
 
     Raises:
         CalError: ``failure``, when it is not uncertain, when settling is off, or when the
             read-back fails (its error in ``read_back_error``) or shows another state.
     """
     uncertain = failure.may_have_been_applied and not isinstance(failure, InvalidArgumentError)
+    if left_in_flight and isinstance(failure, APIStatusError):
+        uncertain = uncertain or failure.status_code in _REFUSALS
     if not enabled or not uncertain:
         raise failure
     try:

@@ -458,8 +458,8 @@ KEYWORD_SAMPLES: dict[str, Any] = {
     "type": BookingReferenceType.ZOOM_VIDEO,
     "user_session_email": "host@example.com",
 }
-#: Keyword arguments that are not query parameters.
-NOT_QUERY = {"concurrency"}
+#: Keyword-only arguments that are not query parameters (the SDK keeps idempotency keys itself).
+NOT_QUERY = {"concurrency", "idempotency_key"}
 #: The filters each listing takes as ``**filters`` (typed by a TypedDict).
 FILTERS = {
     ("bookings", "list"): BookingFilters,

@@ -19,9 +19,11 @@ Then, against the emulator's ledger:
   ledger had applied before the kill were found by reading the server's state back and were
   not applied again.
 
-The read-back of an item left in flight is done by the client's operation here (see
-:func:`_operation`), keyed on ``item_left_in_flight()``: it is what ``idempotency_key=`` and the
-SDK's own read-back of state-setting writes will do once they are in the SDK.
+The client settles items left in flight with the SDK alone: the unsafe writes carry
+``idempotency_key=<item key>``, kept by the client in the same SQLite file (a
+``SQLiteJournal``), so a key left ``sent`` is read back before anything is sent again; the
+state-setting writes are read back by the SDK when the server refuses an item left in flight
+("already cancelled", "not pending").
 
 The client is this file run as a script (``python tests/test_crash_phase.py client ...``).
 Run it alone, with the table printed::
@@ -73,28 +75,6 @@ RUN_LIMIT = 120.0
 # --- the client process ---------------------------------------------------------------------------
 
 
-#: The status each state-setting kind leaves its booking in.
-TARGET = {"cancel": "cancelled", "confirm": "accepted", "decline": "rejected"}
-
-
-async def _applied(bookings: Any, item: dict[str, Any]) -> Any:
-    """The booking showing the item's write applied, or ``None`` (the read-back)."""
-    kind = item["kind"]
-    if kind == "create":
-        page = await bookings.list(attendee_email=item["email"], take=5)
-        return next(iter(page.items), None)
-    booking = await bookings.get(item["uid"])
-    if kind == "reschedule":
-        moved = booking.rescheduled_to_uid
-        return await bookings.get(moved) if moved else None
-    if kind == "add_guests":
-        emails = {a.email for a in booking.attendees} | set(booking.guests)
-        return booking if item["email"] in emails else None
-    if kind == "mark_absent":
-        return booking if any(a.absent for a in booking.attendees) else None
-    return booking if booking.status == TARGET[kind] else None
-
-
 async def _send(bookings: Any, event_type: int, item: dict[str, Any]) -> Any:
     """The item's write."""
     from calbookings_async import (
@@ -111,11 +91,13 @@ async def _send(bookings: Any, event_type: int, item: dict[str, Any]) -> Any:
         )
         start = datetime.fromisoformat(item["start"])
         create = CreateBookingInput(start=start, event_type_id=event_type, attendee=attendee)
-        return await bookings.create(create)
+        return await bookings.create(create, idempotency_key=key)
     if kind == "reschedule":
-        return await bookings.reschedule(uid, start=datetime.fromisoformat(item["start"]))
+        start = datetime.fromisoformat(item["start"])
+        return await bookings.reschedule(uid, start=start, idempotency_key=key)
     if kind == "add_guests":
-        return await bookings.add_guests(uid, [Guest(email=item["email"], name=key)])
+        guests = [Guest(email=item["email"], name=key)]
+        return await bookings.add_guests(uid, guests, idempotency_key=key)
     if kind == "cancel":
         return await bookings.cancel(uid, reason=f"crash {key}")
     if kind == "confirm":
@@ -127,21 +109,9 @@ async def _send(bookings: Any, event_type: int, item: dict[str, Any]) -> Any:
 
 
 def _operation(cal: Any, event_type: int) -> Any:
-    """The call for one item of the plan (a dict).
-
-    An item an earlier run left in flight (``item_left_in_flight()``) is read back first and
-    sent only when the read-back proves its write absent: this is the settling that
-    ``idempotency_key=`` (unsafe writes) and the SDK's read-back of state-setting writes do;
-    once those are in the SDK, the unsafe calls pass ``idempotency_key=item["key"]`` and the
-    read-back here goes.
-    """
-    from calbookings_async import item_left_in_flight
+    """The call for one item of the plan (a dict): the item's write, nothing more."""
 
     async def run(item: dict[str, Any]) -> Any:
-        if item_left_in_flight():
-            found = await _applied(cal.bookings, item)
-            if found is not None:
-                return found
         return await _send(cal.bookings, event_type, item)
 
     return run
@@ -149,13 +119,14 @@ def _operation(cal: Any, event_type: int) -> Any:
 
 async def _client(base_url: str, journal_path: str, plan_path: str, out_path: str) -> int:
     """Run the plan through ``cal.bulk`` with the journal; one JSON line per outcome."""
-    from calbookings_async import CalBookings
+    from calbookings_async import CalBookings, SQLiteJournal
 
     with open(plan_path, encoding="utf-8") as source:  # noqa: ASYNC230 - before the run
         plan = json.load(source)
     out = open(out_path, "a", encoding="utf-8")  # noqa: ASYNC230, SIM115 - one small line each
     failed = 0
-    async with CalBookings(api_key=API_KEY, base_url=base_url) as cal:
+    keys = SQLiteJournal(journal_path)  # the idempotency keys, in the run's journal file
+    async with keys, CalBookings(api_key=API_KEY, base_url=base_url, journal=keys) as cal:
         run = cal.bulk(
             plan["items"],
             _operation(cal, plan["event_type"]),

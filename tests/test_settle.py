@@ -196,3 +196,71 @@ def test_settle_must_be_a_bool() -> None:
     with pytest.raises(InvalidArgumentError) as caught:
         CalBookings(api_key=API_KEY, settle="yes")  # type: ignore[arg-type]
     assert caught.value.argument == "settle"
+
+
+def by_method(answers: dict[str, list[RawResponse]]) -> Callable[[RawRequest], RawResponse]:
+    """Answers each HTTP method from its own queue, in order."""
+    queues = {method: iter(queue) for method, queue in answers.items()}
+    return lambda request: next(queues[request.method])
+
+
+async def test_an_uncertain_reassignment_to_a_user_is_settled_by_its_host() -> None:
+    host = {"id": 42, "name": "Olga Other", "email": "olga@example.org", "username": "olga",
+            "timeZone": "UTC"}  # fmt: skip
+    cal, transport = client(
+        by_method({"POST": [UNCERTAIN], "GET": [booking("accepted", hosts=[host])]})
+    )
+    async with cal:
+        result = await cal.bookings.reassign_to(UID, 42)
+    assert result.settled is True
+    assert result.booking_uid == UID
+    assert result.reassigned_to.id == 42
+    assert result.reassigned_to.email == "olga@example.org"
+    assert [r.method for r in transport.requests] == ["POST", "GET"]
+
+
+async def test_an_uncertain_reassignment_to_a_user_with_another_host_stays_uncertain() -> None:
+    cal, _transport = client(by_method({"POST": [UNCERTAIN], "GET": [booking("accepted")]}))
+    async with cal:
+        with pytest.raises(ServerError) as caught:
+            await cal.bookings.reassign_to(UID, 42)
+    assert caught.value.may_have_been_applied is True
+
+
+async def test_an_uncertain_location_update_is_settled_when_the_booking_has_it() -> None:
+    from calbookings_async import IntegrationLocation, UpdateLinkLocation
+
+    link = "https://meet.example.org/room"
+    cal, _transport = client(
+        by_method(
+            {"PATCH": [UNCERTAIN, UNCERTAIN], "GET": [booking("accepted", location=link)] * 2}
+        )
+    )
+    async with cal:
+        result = await cal.bookings.update_location(UID, UpdateLinkLocation(link=link))
+        assert result.settled is True
+        assert result.location == link
+        # A video app becomes a value the server picks: not settled, the error stays.
+        with pytest.raises(ServerError) as caught:
+            await cal.bookings.update_location(UID, IntegrationLocation(integration="cal-video"))
+    assert caught.value.may_have_been_applied is True
+
+
+async def test_a_refusal_of_a_bulk_item_left_in_flight_is_read_back() -> None:
+    """An earlier run's decline ended uncertain: this run's decline is refused "not pending" (a
+    definite 400 on its own), and read back because the item was left in flight."""
+    from calbookings_async import MemoryJournal
+
+    journal = MemoryJournal()
+    claim = await journal.claim(f"bulk:{UID}", f"bulk:{UID}", lease=0)
+    await journal.record(f"bulk:{UID}", "uncertain", token=claim.token)
+    cal, transport = client(scripted([NOT_PENDING, NOT_PENDING], [booking("rejected")]))
+    async with cal:
+        report = await cal.bulk_all([UID], cal.bookings.decline, journal=journal)
+        with pytest.raises(BadRequestError):  # outside a resumed item the refusal stands
+            await cal.bookings.decline(UID)
+    (outcome,) = report.outcomes
+    assert outcome.ok
+    assert outcome.settled is True
+    assert outcome.result.settled is True
+    assert [r.method for r in transport.requests] == ["POST", "GET", "POST"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sized
@@ -31,7 +32,6 @@ from .. import (
     Booking,
     BookingAttendee,
     Bookings,
-    BookingStatus,
     BulkRun,
     CalBookings,
     CalError,
@@ -65,41 +65,52 @@ SHOWN_FAILURES = 10
 ItemCall = Callable[[str], Awaitable[Any]]
 
 
-def write_operation(args: argparse.Namespace, bookings: Bookings) -> ItemCall:
-    """The call a write command makes for one item (a uid, or 'UID START' for reschedule)."""
+def write_operation(
+    args: argparse.Namespace, bookings: Bookings, *, keyed: bool = False
+) -> ItemCall:
+    """The call a write command makes for one item (a uid, or 'UID START' for reschedule).
+
+    State-setting writes of an item an earlier run left in flight are settled by the SDK (a
+    refusal such as "already cancelled" is read back). With ``keyed`` (the run has a journal,
+    which the client keeps idempotency keys in), the unsafe writes (reschedule, add-attendee)
+    carry an idempotency key made from the command and the line, so that a resumed run reads
+    an item left in flight back instead of sending it again.
+    """
     command = args.command
     if command == "decline":
         reason = args.reason
-        call: ItemCall = lambda uid: bookings.decline(uid.split()[0], reason=reason)  # noqa: E731
-        return _settling(call, bookings, lambda b: b.status == BookingStatus.REJECTED)
+        return lambda uid: bookings.decline(uid.split()[0], reason=reason)
     if command == "cancel":
         reason = args.reason
         subsequent = True if args.cancel_subsequent else None
-        call = lambda uid: bookings.cancel(  # noqa: E731
+        return lambda uid: bookings.cancel(
             uid.split()[0], reason=reason, cancel_subsequent_bookings=subsequent
         )
-        return _settling(call, bookings, lambda b: b.status == BookingStatus.CANCELLED)
     if command == "confirm":
-        call = lambda uid: bookings.confirm(uid.split()[0])  # noqa: E731
-        return _settling(call, bookings, lambda b: b.status == BookingStatus.ACCEPTED)
+        return lambda uid: bookings.confirm(uid.split()[0])
     if command == "mark-absent":
         return _mark_absent(args, bookings)
     if command == "reschedule":
-        return _reschedule(args, bookings)
+        return _reschedule(args, bookings, keyed)
     if command == "request-reschedule":
         reason = args.reason
-        call = lambda uid: bookings.request_reschedule(  # noqa: E731
-            uid.split()[0], reason=reason
-        )
-        return _settling(call, bookings, lambda b: b.status == BookingStatus.CANCELLED)
+        return lambda uid: bookings.request_reschedule(uid.split()[0], reason=reason)
     if command == "add-attendee":
-        return _add_attendee(args, bookings)
+        return _add_attendee(args, bookings, keyed)
     if command == "remove-attendee":
         return _remove_attendee(args, bookings)
     raise AssertionError(command)
 
 
-def _add_attendee(args: argparse.Namespace, bookings: Bookings) -> ItemCall:
+def item_key(command: str, line: str) -> str:
+    """The idempotency key of one item of a write command: the command and the line (a digest
+    of the line when it is long)."""
+    if len(line) <= 150 and line.isprintable():
+        return f"{command}:{line}"
+    return f"{command}:sha256:{hashlib.sha256(line.encode()).hexdigest()[:40]}"
+
+
+def _add_attendee(args: argparse.Namespace, bookings: Bookings, keyed: bool) -> ItemCall:
     defaults = (args.email, args.time_zone, args.name)
     language = args.language
 
@@ -120,11 +131,9 @@ def _add_attendee(args: argparse.Namespace, bookings: Bookings) -> ItemCall:
             if not value:
                 raise InvalidArgumentError(field, f"missing: give {option}, or put it in the line")
         person = AddAttendeeInput(email=email, name=name, time_zone=time_zone, language=language)
-        if item_left_in_flight():
-            # An earlier run may have added them: adding again would add them twice.
-            for present in await bookings.attendees(parts[0]):
-                if present.email.lower() == email.lower():
-                    return present
+        if keyed:
+            key = item_key("add-attendee", line)
+            return await bookings.add_attendee(parts[0], person, idempotency_key=key)
         return await bookings.add_attendee(parts[0], person)
 
     return add
@@ -168,39 +177,10 @@ def _mark_absent(args: argparse.Namespace, bookings: Bookings) -> ItemCall:
             "or --attendee-present EMAIL"
         )
     host = args.host
-    asked = {a.email.lower(): a.absent for a in attendees}
-
-    def marked(booking: Booking) -> bool:
-        found = {a.email.lower(): a.absent for a in booking.attendees}
-        host_ok = host is None or booking.absent_host == host
-        return host_ok and all(found.get(email) == absent for email, absent in asked.items())
-
-    call: ItemCall = lambda uid: bookings.mark_absent(  # noqa: E731
-        uid.split()[0], host=host, attendees=attendees or None
-    )
-    return _settling(call, bookings, marked)
+    return lambda uid: bookings.mark_absent(uid.split()[0], host=host, attendees=attendees or None)
 
 
-def _settling(call: ItemCall, bookings: Bookings, done: Callable[[Booking], bool]) -> ItemCall:
-    """``call``, except for an item an earlier run left in flight that the server refuses
-    (``already cancelled``, ``not pending``...): the booking is read back, and if it is in the
-    state asked for, the item is done (the earlier run's write was applied)."""
-
-    async def settle(line: str) -> Any:
-        try:
-            return await call(line)
-        except APIStatusError as error:
-            if not item_left_in_flight() or not 400 <= error.status_code < 500:
-                raise
-            booking = await bookings.get(line.split()[0])
-            if isinstance(booking, Booking) and done(booking):
-                return booking
-            raise
-
-    return settle
-
-
-def _reschedule(args: argparse.Namespace, bookings: Bookings) -> ItemCall:
+def _reschedule(args: argparse.Namespace, bookings: Bookings, keyed: bool) -> ItemCall:
     default_start: datetime | None = args.start
     reason = args.reason
     by = args.rescheduled_by
@@ -215,6 +195,11 @@ def _reschedule(args: argparse.Namespace, bookings: Bookings) -> ItemCall:
                 raise InvalidArgumentError("start", str(error)) from None
         if start is None:
             raise InvalidArgumentError("start", "missing: give --start, or a start after the uid")
+        if keyed:
+            key = item_key("reschedule", line)
+            return await bookings.reschedule(
+                parts[0], start=start, reason=reason, rescheduled_by=by, idempotency_key=key
+            )
         if item_left_in_flight():
             # Not safe to repeat: an earlier run may have moved it. Never sent again blindly.
             raise LeftInFlight(parts[0])
@@ -269,9 +254,11 @@ async def run_writes(args: argparse.Namespace) -> int:
         tally = Tally()
         async with (
             _journal(args, input_digest(items)) as journal,
-            open_client(args, tally) as cal,
+            open_client(args, tally) as client,
         ):
-            operation = write_operation(args, cal.bookings)
+            # The run's journal also keeps the idempotency keys of its unsafe writes.
+            cal = client if journal is None else client.with_options(journal=journal)
+            operation = write_operation(args, cal.bookings, keyed=journal is not None)
             return await _run(args, cal, items, operation, tally, failed_out, journal)
 
 
