@@ -516,6 +516,19 @@ class CalBookings:
         return self._core.session.attempts
 
     @property
+    def requests_in_flight(self) -> int:
+        """Requests this client (with all its views) has handed to the network and not yet had
+        answered: the concurrency slots taken right now, at most ``max_concurrency``."""
+        slots = self._core.session.slots
+        return slots.size - slots.free
+
+    @property
+    def requests_queued(self) -> int:
+        """Calls waiting right now for a free concurrency slot (all ``max_concurrency`` are
+        taken). Calls the pacer holds back are counted in ``pacer.stats.waiting``."""
+        return self._core.session.slots.waiting
+
+    @property
     def rate_limits(self) -> Mapping[str, RateLimit]:
         """The latest report of every named rate limit, by lower-case name (``"default"``)."""
         return self._core.session.rate_limits

@@ -5,6 +5,7 @@ objects (status, headers, body, delay, or a way of breaking the connection); eac
 the next one (the ``default`` when the queue is empty), and every request is recorded as a
 ``Seen`` with its raw path, headers and body. ``FakeClock`` satisfies the SDK's ``Clock``
 protocol with virtual time: ``sleep`` advances it at once and records the seconds asked for.
+``Internals`` is the one place tests read the SDK's private state (see its docstring).
 """
 
 from __future__ import annotations
@@ -17,11 +18,16 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from aiohttp import web
 from multidict import CIMultiDict
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from calbookings_async import CalBookings
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -272,3 +278,92 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> Non
     while not predicate():
         assert loop.time() < give_up, "condition not reached in time"
         await asyncio.sleep(0.005)
+
+
+class Internals:
+    """White-box reads of one client's internals: the only place tests read the SDK's private state.
+
+    Whatever a user can legitimately see is read through the client's public properties
+    (``options``, ``base_url``, ``pacer``, ``rate_limits``, ``requests_sent``,
+    ``requests_in_flight``, ``requests_queued``, ``closed``), through a transport or
+    ``aiohttp.ClientSession`` the test passed in itself, or on a loopback server. What is read
+    here has no public way, and should not have one:
+
+    - ``session`` and ``credentials``: objects that appear in the frame locals of the SDK's
+      tracebacks, whose reprs the secret tests check; a public handle on the credentials would
+      be one more way to leak them.
+    - ``pool``: the ``aiohttp.ClientSession`` the transport creates and owns, reached only to
+      check it is reused, closed, or never opened (a caller who wants to see the pool passes
+      its own ``session=``).
+    - ``requester``: the one-verb seam behind ``cal.bookings``, to send requests for stand-in
+      operations that no endpoint method makes.
+    - counts a leak census takes: connections checked out of that pool, and the sizes of
+      caches and pacer windows (``transport_timeouts``, ``header_names_cached``, ``pacer_*``).
+
+    Every read goes through here, so that when the internals move there is one place to change.
+    """
+
+    def __init__(self, cal: CalBookings) -> None:
+        self._cal = cal
+
+    @property
+    def session(self) -> Any:
+        """The client's session (shared with its views)."""
+        return self._cal._core.session
+
+    @property
+    def credentials(self) -> Any:
+        """The credentials the session sends now (after any refresh)."""
+        return self.session._auth.credentials
+
+    @property
+    def requester(self) -> Any:
+        """What ``cal.bookings`` sends through (the session, or a view's bound requester)."""
+        return self._cal.bookings._requester
+
+    @property
+    def pool(self) -> aiohttp.ClientSession | None:
+        """The transport's kept-alive pool (``None`` until a first request opens it)."""
+        pool: aiohttp.ClientSession | None = self.session._transport._pooled
+        return pool
+
+    @property
+    def connections_checked_out(self) -> int:
+        """Connections taken out of the pool and not yet given back (aiohttp's own count)."""
+        pool = self.pool
+        connector: Any = None if pool is None else pool.connector
+        return 0 if connector is None else len(connector._acquired)
+
+    @property
+    def transport_timeouts(self) -> int:
+        """Entries in the transport's cache of aiohttp timeouts."""
+        return len(self.session._transport._timeouts)
+
+    @property
+    def header_names_cached(self) -> int:
+        """Entries in the rate-limit parser's cache of header names (one per process)."""
+        from calbookings_async import _ratelimit
+
+        return len(_ratelimit._NAME_CACHE)
+
+    @property
+    def pacer_windows(self) -> int:
+        """Named windows the client's pacer keeps."""
+        return len(self._cal.pacer._windows)  # type: ignore[union-attr]
+
+    @property
+    def pacer_routes(self) -> int:
+        """Routes the client's pacer keeps (windows and names per route)."""
+        pacer: Any = self._cal.pacer
+        return len(pacer._routes) + len(pacer._route_names)
+
+    @property
+    def pacer_in_flight(self) -> int:
+        """Requests the client's pacer counts in flight (summed over its windows)."""
+        return sum(pacer_in_flight(self._cal.pacer).values())
+
+
+def pacer_in_flight(pacer: Any) -> dict[str, int]:
+    """Requests an ``AdaptivePacer`` counts in flight, by window name (white-box: the
+    per-window counts are the pacer's own bookkeeping, see ``Internals``)."""
+    return {name: window.in_flight for name, window in pacer._windows.items()}

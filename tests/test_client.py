@@ -13,6 +13,7 @@ from _helpers import (
     API_KEY,
     CLIENT_ID,
     SECRET_KEY,
+    Internals,
     Reply,
     ScriptedServer,
     wait_until,
@@ -25,7 +26,7 @@ from calbookings_async import (
     ServerError,
     Timeout,
 )
-from calbookings_async._session import ConcurrencySlots
+from calbookings_async._slots import ConcurrencySlots
 
 MakeClient = Callable[..., CalBookings]
 
@@ -361,12 +362,14 @@ async def test_with_options_shares_the_pool_and_state(
     loopback_server.default = Reply(headers={"X-RateLimit-Remaining-Default": "9"})
     cal = make_client()
     view = cal.with_options(timeout=5.0, retry=RetryPolicy(attempts=2))
-    assert view._core is cal._core
+    assert Internals(view).session is Internals(cal).session
+    assert view.pacer is cal.pacer
     await view.bookings.decline("u1")
     assert cal.rate_limits["default"].remaining == 9
-    pool = cal._core.session._transport._pooled
+    assert cal.requests_sent == view.requests_sent == 1
+    pool = Internals(cal).pool
     await cal.bookings.decline("u1")
-    assert cal._core.session._transport._pooled is pool
+    assert Internals(cal).pool is pool
     assert view.base_url == cal.base_url
     await view.aclose()
     assert cal.closed
@@ -416,10 +419,15 @@ async def _run_gated(server: ScriptedServer, cal: CalBookings, calls: int, bound
     for _ in range(20):  # give any request beyond the bound every chance to arrive
         await asyncio.sleep(0.005)
     assert server.in_flight == bound
+    # What the client reports, through it and through a view, matches what the server sees.
+    view = cal.with_options(timeout=5.0)
+    assert cal.requests_in_flight == view.requests_in_flight == bound
+    assert cal.requests_queued == view.requests_queued == calls - bound
     server.gate.set()
     await asyncio.gather(*tasks)
     assert server.max_in_flight == bound
     assert server.count == calls
+    assert cal.requests_in_flight == cal.requests_queued == 0
 
 
 async def test_max_concurrency_bounds_requests_in_flight(
@@ -452,7 +460,8 @@ async def test_slots_are_free_again_after_failures(
         *(cal.bookings.decline(f"u{n}") for n in range(6)), return_exceptions=True
     )
     assert all(isinstance(result, ServerError) for result in results)
-    assert cal._core.session.slots.free == 2
+    assert cal.requests_in_flight == 0  # both slots free again
+    assert cal.requests_queued == 0
 
 
 async def test_slots_serve_waiters_in_order() -> None:
@@ -547,7 +556,8 @@ async def test_cancelling_requests_waiting_for_a_slot_leaks_nothing(
     loopback_server.gate.set()
     results = await asyncio.gather(*tasks, return_exceptions=True)
     assert all(isinstance(result, asyncio.CancelledError) for result in results[2:])
-    assert cal._core.session.slots.free == 2
+    assert cal.requests_in_flight == 0  # both slots free again
+    assert cal.requests_queued == 0
     assert loopback_server.count == 2
 
 

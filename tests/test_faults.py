@@ -38,6 +38,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, cast
 
 import pytest
+from _helpers import Internals
 
 from calbookings_async import (
     AdaptivePacer,
@@ -51,7 +52,6 @@ from calbookings_async import (
     Progress,
     RetryPolicy,
     Timeout,
-    _ratelimit,
 )
 from calbookings_async._types import waits
 from calbookings_async.testing import CalEmulator, FaultKind, RateLimit
@@ -364,16 +364,15 @@ def _footprint(cal: CalBookings) -> dict[str, int]:
             and not module.startswith("calbookings_async.testing")
         ) or module in ("aiohttp.client_reqrep", "aiohttp.client_proto"):
             census[f"{module}.{type(obj).__qualname__}"] += 1
-    session: Any = cal._core.session
-    pacer: Any = cal.pacer
-    census["pacer windows"] = len(pacer._windows)
-    census["pacer routes"] = len(pacer._routes) + len(pacer._route_names)
-    census["rate limits reported"] = len(session._rate_limits.latest)
-    census["transport timeouts"] = len(session._transport._timeouts)
-    census["header names cached"] = len(_ratelimit._NAME_CACHE)
-    census["slots waiting"] = session.slots.waiting
-    census["slots taken"] = session.slots.size - session.slots.free
-    census["pacer in flight"] = sum(window.in_flight for window in pacer._windows.values())
+    internals = Internals(cal)
+    census["pacer windows"] = internals.pacer_windows
+    census["pacer routes"] = internals.pacer_routes
+    census["rate limits reported"] = len(cal.rate_limits)
+    census["transport timeouts"] = internals.transport_timeouts
+    census["header names cached"] = internals.header_names_cached
+    census["slots waiting"] = cal.requests_queued
+    census["slots taken"] = cal.requests_in_flight
+    census["pacer in flight"] = internals.pacer_in_flight
     return dict(census)
 
 

@@ -20,6 +20,7 @@ from _helpers import (
     ACCESS_TOKEN,
     NEW_ACCESS_TOKEN,
     FakeClock,
+    Internals,
     Reply,
     ScriptedServer,
     unused_port,
@@ -61,7 +62,7 @@ async def safe_call(cal: CalBookings) -> Any:
 
 async def unsafe_call(cal: CalBookings) -> Any:
     # The requester behind cal.bookings (the session, or a with_options view of it).
-    requester = cal.bookings._requester
+    requester = Internals(cal).requester
     return await requester.request(
         Operation(
             name="test.create",
@@ -391,7 +392,7 @@ async def test_per_call_options_override_the_client_policy(
     cal = make_client(retry=POLICY)
     view = cal.with_options(retry=RetryPolicy(attempts=2, retry_unsafe=True))
     with pytest.raises(ServerError):
-        await view.bookings._requester.request(
+        await Internals(view).requester.request(
             Operation(
                 name="test.create",
                 method="POST",
@@ -915,4 +916,5 @@ async def test_cancelling_a_call_during_retries_propagates(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert cal._core.session.slots.free == cal._core.session.slots.size
+    assert cal.requests_in_flight == 0  # every slot free again
+    assert cal.requests_queued == 0

@@ -21,6 +21,7 @@ from _helpers import (
     NEW_ACCESS_TOKEN,
     SECRET_KEY,
     SECRETS,
+    Internals,
     Reply,
     ScriptedServer,
     unused_port,
@@ -105,14 +106,14 @@ def assert_clean_logs(caplog: pytest.LogCaptureFixture) -> None:
 
 async def test_reprs(credentials: dict[str, str], make_client: MakeClient) -> None:
     cal = make_client(**credentials)
-    session = cal._core.session
+    internals = Internals(cal)
     texts = [
         repr(cal),
         str(cal),
         repr(cal.with_options(retry_unsafe=True)),
-        repr(session),
-        repr(session._auth.credentials),
-        str(session._auth.credentials),
+        repr(internals.session),
+        repr(internals.credentials),
+        str(internals.credentials),
         repr(cal.bookings),
         repr(cal.options.retry),
         repr(cal.options.timeout),
@@ -134,8 +135,8 @@ async def test_repr_after_a_token_refresh(loopback_server: ScriptedServer) -> No
     ) as cal:
         await cal.bookings.decline("u1")
         assert_no_secret(repr(cal))
-        assert_no_secret(repr(cal._core.session))
-        assert_no_secret(repr(cal._core.session._auth.credentials))
+        assert_no_secret(repr(Internals(cal).session))
+        assert_no_secret(repr(Internals(cal).credentials))
     assert loopback_server.requests[1].headers["Authorization"] == f"Bearer {NEW_ACCESS_TOKEN}"
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from _helpers import FakeClock, Reply, ScriptedServer, error_envelope
+from _helpers import FakeClock, Reply, ScriptedServer, error_envelope, pacer_in_flight
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -305,8 +305,8 @@ async def test_the_pacer_after_any_reports_holds_briefly_or_refuses_and_recovers
         for _ in range(3):
             ticket = await asyncio.wait_for(pacer.acquire(op(route)), 5)
             pacer.release(ticket, 200, None)
-    for window in pacer._windows.values():
-        assert window.in_flight == 0
+    for in_flight in pacer_in_flight(pacer).values():
+        assert in_flight == 0
 
 
 # --- the header parsers on arbitrary input ----------------------------------------------------

@@ -16,7 +16,14 @@ from typing import Any
 
 import orjson
 import pytest
-from _helpers import ACCESS_TOKEN, API_KEY, NEW_ACCESS_TOKEN, error_envelope, seed_envelope
+from _helpers import (
+    ACCESS_TOKEN,
+    API_KEY,
+    NEW_ACCESS_TOKEN,
+    Internals,
+    error_envelope,
+    seed_envelope,
+)
 
 from calbookings_async import (
     APIStatusError,
@@ -200,7 +207,7 @@ async def test_an_answer_about_another_booking_drops_the_connection_and_is_retri
     seed_uid = SEED["data"]["uid"]
     cal, transport = client(script(stale_answer(drops)))
     async with cal:
-        answer = await cal.bookings._requester.request(
+        answer = await Internals(cal).requester.request(
             OPERATIONS["bookings.get"], f"/v2/bookings/{seed_uid}", decode=about(seed_uid)
         )
     assert answer == seed_uid
@@ -213,7 +220,7 @@ async def test_an_unsafe_write_answered_for_another_request_is_uncertain() -> No
     cal, transport = client(script(stale_answer(drops)))
     async with cal:
         with pytest.raises(TransportError) as caught:
-            await cal.bookings._requester.request(
+            await Internals(cal).requester.request(
                 OPERATIONS["bookings.reschedule"], "/v2/bookings/x/reschedule", decode=about("x")
             )
     assert "the answer belongs to another request" in str(caught.value)

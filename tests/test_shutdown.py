@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from _helpers import Reply, ScriptedServer, wait_until
+from _helpers import Internals, Reply, ScriptedServer, wait_until
 
 from calbookings_async import CalBookings, ClientClosedError, RetryPolicy
 from calbookings_async._types import waits
@@ -27,15 +27,12 @@ CONCURRENCY = 4
 
 def _held(cal: CalBookings) -> dict[str, int]:
     """What the client still holds for calls in flight: slots, pacer counts, pool connections."""
-    session: Any = cal._core.session
-    pacer: Any = cal.pacer
-    aiohttp_session = session._transport._pooled
-    connector = None if aiohttp_session is None else aiohttp_session.connector
+    internals = Internals(cal)
     return {
-        "slots": session.slots.size - session.slots.free,
-        "slot waiters": session.slots.waiting,
-        "pacer in flight": sum(w.in_flight for w in pacer._windows.values()),
-        "connections checked out": 0 if connector is None else len(connector._acquired),
+        "slots": cal.requests_in_flight,
+        "slot waiters": cal.requests_queued,
+        "pacer in flight": internals.pacer_in_flight,
+        "connections checked out": internals.connections_checked_out,
     }
 
 

@@ -23,6 +23,7 @@ from _helpers import (
     CLIENT_ID,
     SECRET_KEY,
     SUCCESS_BODY,
+    Internals,
     Reply,
     ScriptedServer,
     unused_port,
@@ -107,7 +108,7 @@ async def decline(cal: CalBookings, uid: str = "booking_uid_123") -> Any:
 
 
 async def create_stand_in(cal: CalBookings) -> Any:
-    return await cal.bookings._requester.request(
+    return await Internals(cal).requester.request(
         Operation(
             name="test.create",
             method="POST",
@@ -400,7 +401,7 @@ async def test_owned_session_closed_by_aclose(
 ) -> None:
     cal = CalBookings(api_key=API_KEY, base_url=loopback_server.url)
     await decline(cal)
-    pool = cal._core.session._transport._pooled
+    pool = Internals(cal).pool
     assert pool is not None
     assert not pool.closed
     await cal.aclose()
@@ -412,7 +413,7 @@ async def test_owned_session_closed_by_aclose(
 async def test_owned_session_closed_by_async_with(loopback_server: ScriptedServer) -> None:
     async with CalBookings(api_key=API_KEY, base_url=loopback_server.url) as cal:
         await decline(cal)
-        pool = cal._core.session._transport._pooled
+        pool = Internals(cal).pool
         assert pool is not None
     assert pool.closed
 
@@ -422,7 +423,7 @@ async def test_a_client_closed_before_use_never_opens_a_pool(
 ) -> None:
     cal = CalBookings(api_key=API_KEY, base_url=loopback_server.url)
     await cal.aclose()
-    assert cal._core.session._transport._pooled is None
+    assert Internals(cal).pool is None
 
 
 async def test_requests_after_close_raise_at_once(
@@ -540,7 +541,7 @@ async def test_no_content_type_without_a_body(
     loopback_server: ScriptedServer, make_client: MakeClient
 ) -> None:
     cal = make_client()
-    await cal.bookings._requester.request(
+    await Internals(cal).requester.request(
         Operation(
             name="test.list",
             method="GET",
