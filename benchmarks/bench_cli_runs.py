@@ -46,6 +46,7 @@ async def main(extra: list[str]) -> int:
                 files.append(path)
             env = dict(os.environ, CAL_API_KEY=emu.api_key, CAL_BASE_URL=emu.base_url)
             env["XDG_CACHE_HOME"] = folder  # the default pacing file, fresh for this run
+            env["XDG_STATE_HOME"] = folder  # and the default journals
 
             def command(path: Path) -> list[str]:
                 cli = [sys.executable, "-m", "calbookings_async", "cancel"]
@@ -56,7 +57,14 @@ async def main(extra: list[str]) -> int:
             for index in range(2):
                 seconds = await run(command(files[index]), env)
                 print(f"| back to back | {index + 1} | {seconds:.1f} | {emu.status_counts[429]} |")
+            # The second shape starts afresh on both sides: the server's limiter is reset, so the
+            # runs get a fresh pacing file too (a file still holding the first shape's window
+            # would describe a server window that no longer exists; Cal.com never resets a
+            # window mid-way).
             emu.throttler.reset()
+            fresh = Path(folder) / "four-at-once"
+            fresh.mkdir()
+            env["XDG_CACHE_HOME"] = str(fresh)
             before = emu.status_counts[429]
             times = await asyncio.gather(*(run(command(files[2 + i]), env) for i in range(4)))
             for index, seconds in enumerate(times):

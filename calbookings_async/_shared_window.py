@@ -209,12 +209,28 @@ class _State:
                     window["opened"] = self.late
                 if seen.end_in is not None:
                     end = self.late + max(seen.end_in, 0.0)
-                    if window["end"] is None or end < window["end"]:
+                    if self._server_rolled(window, end):
+                        # The server's window ended before the end held here (that bound was
+                        # late) and a new one began with requests granted in this one. They
+                        # count in the server's new window, which ends later: the window here
+                        # now ends with it, in a new generation, and keeps its count (every
+                        # grant since it opened: at least what the server's new window holds).
+                        window.update(gen=self.late, end=end)
+                        window.pop("seeded", None)
+                        window["used"] = max(int(window["used"]), self.in_flight(name))
+                    elif window["end"] is None or end < window["end"]:
                         window["end"] = end
                 if seen.counted is not None and seen.counted > window["used"]:
                     window["used"] = seen.counted
         self._learn_views()
         self.routes.update(self.given.routes)
+
+    @staticmethod
+    def _server_rolled(window: dict[str, Any], end: float) -> bool:
+        """Whether a response's window end is another, later window of the server's than the
+        one held here: past the end held by more than the tolerance of one report."""
+        held = window["end"]
+        return held is not None and end > float(held) + max(1.0, float(window["len"]) / 10)
 
     def _learn_views(self) -> None:
         """In a window started without history, each process's report of the server's count

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from _helpers import API_KEY, FakeClock, ScriptedServer
+from _servers import RedisServer
 
 from calbookings_async import CalBookings
 from calbookings_async._retry import waits_disabled
@@ -46,6 +47,18 @@ async def loopback_server() -> AsyncIterator[ScriptedServer]:
         yield server
     finally:
         await server.close()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A real ``redis-server`` on a free loopback port for one test, stopped by its pid (the test
+    is skipped, saying why, where the program is missing)."""
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

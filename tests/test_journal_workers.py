@@ -22,14 +22,13 @@ import json
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 from _emulator_thread import EmulatorThread
-from _servers import RedisServer
+from _servers import RedisServer  # the type; the redis_server fixture is in conftest
 
 from calbookings_async.testing import CalEmulator, FaultKind
 
@@ -40,16 +39,6 @@ CONCURRENCY = 16
 #: How long one worker may take before the test gives up on it (a hang, not a timing check).
 RUN_LIMIT = 300.0
 START = (datetime.now(timezone.utc) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 # --- the worker process ---------------------------------------------------------------------------

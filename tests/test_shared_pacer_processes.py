@@ -12,12 +12,11 @@ import asyncio
 import multiprocessing
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _servers import RedisServer
+from _servers import RedisServer  # the type; the redis_server fixture is in conftest
 
 from calbookings_async.testing import CalEmulator, RateLimit
 
@@ -25,16 +24,6 @@ pytest.importorskip("redis.asyncio")
 
 LIMIT = 30
 WORK = 30  # requests per worker
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 class OffsetClock:

@@ -60,6 +60,38 @@ def test_a_reported_end_rolls_the_window_and_in_flight_requests_start_the_next()
     assert granted(out) == 7  # the three in flight may land in the new window
 
 
+def test_a_server_window_that_rolled_before_the_end_held_is_followed() -> None:
+    """The end held was late: the server's window ended at 103, a new one began with requests
+    this window granted at 104, and it ends at 164. Rolling at the old end (110) and granting a
+    full window then would overshoot the server's window by what was sent from 104 on."""
+    record, out = step(None, 100.0, given("a", want(4)))
+    gen = out.grants[0].gens["default"]
+    first = Observation(gen=gen, limit=10, counted=4, end_in=10.0)  # held: ends at 110
+    record, out = step(record, 100.0, given("a", observations={"default": first}))
+    record, out = step(record, 104.0, given("a", want(4)))  # 8 of 10 used here
+    assert granted(out) == 4
+    rolled = Observation(gen=gen, limit=10, counted=4, end_in=60.0)  # the server: ends at 165
+    record, out = step(record, 105.0, given("a", observations={"default": rolled}))
+    view = out.windows["default"]
+    assert view.end_in == 60.0
+    assert view.used == 8  # every grant since the window opened still counts
+    record, out = step(record, 111.0, given("a", want(10)))
+    assert granted(out) == 2  # not a fresh window at 110: the server's runs until 165
+    record, out = step(record, 165.5, given("a", want(10)))
+    assert granted(out) == 10
+
+
+def test_a_report_a_little_later_than_the_end_held_keeps_the_window() -> None:
+    record, out = step(None, 100.0, given("a", want(4)))
+    gen = out.grants[0].gens["default"]
+    first = Observation(gen=gen, limit=10, counted=4, end_in=10.0)
+    record, out = step(record, 100.0, given("a", observations={"default": first}))
+    later = Observation(gen=gen, limit=10, counted=5, end_in=14.0)  # within 6 s: the same one
+    record, out = step(record, 100.5, given("a", want(1), observations={"default": later}))
+    assert out.grants[0].gens["default"] == gen
+    assert out.windows["default"].end_in == pytest.approx(9.5)
+
+
 def test_a_report_of_an_older_window_changes_nothing() -> None:
     record, out = step(None, 100.0, given("a", want(1)))
     old = out.grants[0].gens["default"]
