@@ -33,14 +33,14 @@ import contextlib
 import multiprocessing
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _redis_server import RedisServer  # benchmarks/_redis_server.py, beside this script
 
 LIMIT, WINDOW, BLOCK = 100, 2.0, 2.0
 STACKS = ("redis", "file", "adaptive", "none")
@@ -333,38 +333,6 @@ async def _pacer_cpu(stack: str, redis_url: str, path: str, requests: int) -> tu
     if hasattr(pacer, "aclose"):
         await pacer.aclose()
     return cpu / requests * 1e6, trips / requests
-
-
-# --- Redis -------------------------------------------------------------------------------------
-
-
-class RedisServer:
-    """A ``redis-server`` on a free loopback port, nothing on disk; stopped by its pid."""
-
-    def __init__(self) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.process: subprocess.Popen[bytes] | None = None
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
-        self.process = subprocess.Popen(
-            [*command, "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(500):
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
-                return
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-            self.process = None
 
 
 # --- main --------------------------------------------------------------------------------------

@@ -940,10 +940,9 @@ class Bookings:
             check_bool("host", host)
         listed = None if attendees is None else _attendance(attendees)
         body = unstructure(MarkAbsentBookingInput(host=host, attendees=listed))
-        if item_left_in_flight():
-            holds = absent_as_sent(host, [(a.email, a.absent) for a in listed or ()])
-            if found := await self._in_state(booking_uid, holds):
-                return found  # type: ignore[no-any-return]
+        holds = absent_as_sent(host, [(a.email, a.absent) for a in listed or ()])
+        if item_left_in_flight() and (found := await self._in_state(booking_uid, holds)):
+            return found  # type: ignore[no-any-return]
         try:
             return await self._requester.request(
                 op("bookings.mark_absent"),
@@ -953,10 +952,7 @@ class Bookings:
             )
         except CalError as error:
             failure = error
-        sent = [(a.email, a.absent) for a in listed or ()]
-        result: Booking = await self._settle(
-            failure, "bookings.mark_absent", booking_uid, absent_as_sent(host, sent)
-        )
+        result: Booking = await self._settle(failure, "bookings.mark_absent", booking_uid, holds)
         return result
 
     async def reassign(

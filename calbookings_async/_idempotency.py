@@ -27,7 +27,7 @@ What each write's read-back looks for is the endpoint's business (``_bookings`` 
 :data:`METADATA_KEY`; a reschedule's ``rescheduledToUid``; an added guest or attendee by email;
 an automatic reassignment's host against the one recorded before the call (the entry's note).
 
-Imports ``_journal``, ``_models``, ``_errors`` and ``_types``.
+Imports ``_journal``, ``_models``, ``_validate``, ``_errors`` and ``_types``.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from ._errors import CalError, InvalidArgumentError
 from ._journal import IN_FLIGHT, LEASE, Journal, JournalBusyError, JournalClaim
 from ._models import as_replayed, as_settled
 from ._types import JSONObject
+from ._validate import check_str
 
 __all__ = [
     "MAX_KEY_LENGTH",
@@ -99,17 +100,11 @@ def check_key(key: object) -> str:
     Raises:
         InvalidArgumentError: Names ``idempotency_key``.
     """
-    if not isinstance(key, str):
-        raise InvalidArgumentError(
-            "idempotency_key", f"expected a string, got {type(key).__name__}"
-        )
-    if not key or len(key) > MAX_KEY_LENGTH:
+    if isinstance(key, str) and not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise InvalidArgumentError(
             "idempotency_key", f"must have 1 to {MAX_KEY_LENGTH} characters, got {len(key)}"
         )
-    if not key.isprintable():
-        raise InvalidArgumentError("idempotency_key", "must not contain control characters")
-    return key
+    return check_str("idempotency_key", key)
 
 
 def fingerprint(operation: str, path: str, body: Any) -> str:

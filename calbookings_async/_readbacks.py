@@ -22,7 +22,8 @@ Every read goes through the same requester as the write (paced, retried like any
 answer is checked by the decoder of what was asked, so an answer about another booking cannot
 settle a write.
 
-Imports ``_decode``, ``_filters``, ``_models``, ``_operations``, ``_errors`` and ``_types``.
+Imports ``_decode``, ``_filters``, ``_models``, ``_operations``, ``_validate``, ``_errors`` and
+``_types``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 import orjson
 
@@ -40,6 +40,7 @@ from ._filters import BookingFilters, to_query
 from ._models import BookingAttendee
 from ._operations import op
 from ._types import JSONObject, Requester
+from ._validate import quote_segment
 
 __all__ = [
     "attendee_added",
@@ -90,7 +91,7 @@ def _envelope(envelope: JSONObject) -> JSONObject:
 
 
 def _path(uid: str) -> str:
-    return "/v2/bookings/" + quote(uid, safe="")
+    return "/v2/bookings/" + quote_segment(uid)
 
 
 async def _booking(requester: Requester, uid: str) -> JSONObject:
@@ -169,7 +170,7 @@ def rescheduled_to(requester: Requester, uid: str, start: datetime, seat_uid: st
 
     async def find(_note: str | None) -> JSONObject | None:
         if seat_uid is not None:
-            path = "/v2/bookings/by-seat/" + quote(seat_uid, safe="")
+            path = "/v2/bookings/by-seat/" + quote_segment(seat_uid)
             envelope = await requester.request(op("bookings.get_by_seat"), path, decode=_envelope)
             booking = found_by_seat(seat_uid)(envelope)
             return envelope if booking.start == start else None
