@@ -44,6 +44,7 @@ from _redis_server import RedisServer  # benchmarks/_redis_server.py, beside thi
 
 LIMIT, WINDOW, BLOCK = 100, 2.0, 2.0
 STACKS = ("redis", "file", "adaptive", "none")
+OUTAGE = (6.0, 11.0)  # the outage scenario: Redis killed, then restarted empty (seconds in)
 
 
 # --- the emulator's process ---------------------------------------------------------------------
@@ -68,12 +69,12 @@ async def _serve(ports: Any, results: Any, stop: Any) -> None:
             if command == "quit":
                 return
             results.put(dict(log))
-            log.update(accepted={}, rejected=0, blocks=0, times=[])
+            log.update(accepted={}, rejected=0, blocks=0, times=[], trace=[])
 
 
 def _instrument(throttler: Any) -> dict[str, Any]:
     """Count, per server window, the requests the limiter accepted; and 429s and blocks."""
-    log: dict[str, Any] = {"accepted": {}, "rejected": 0, "blocks": 0, "times": []}
+    log: dict[str, Any] = {"accepted": {}, "rejected": 0, "blocks": 0, "times": [], "trace": []}
     original = throttler._hit_one
 
     def hit_one(tracker: str, limit: Any, now: float) -> tuple[bool, int, int]:
@@ -81,6 +82,9 @@ def _instrument(throttler: Any) -> dict[str, Any]:
         was_blocked = window is not None and window.block_end is not None
         blocked, remaining, reset = original(tracker, limit, now)
         window = throttler._windows[(tracker, limit.name)]
+        if log.get("trace") is not None:
+            wall = time.time()
+            log["trace"].append((wall, blocked, window.window_end - now + wall, remaining))
         if blocked:
             log["rejected"] += 1
             if not was_blocked and window.block_end is not None:
@@ -136,7 +140,9 @@ async def _work(job: dict[str, Any], ready: Any, go: Any) -> dict[str, Any]:
     if pacing is True:
         pacing = AdaptivePacer(limit=LIMIT, window=WINDOW)
     holds: list[float] = []
-    _time_acquires(pacing, holds)
+    sends: list[tuple[float, str]] = []
+    events = _record_events()
+    _time_acquires(pacing, holds, sends)
     retry = RetryPolicy(attempts=50, deadline=None, rate_limit_wait_max=10.0)
     async with CalBookings(
         api_key=job["api_key"], base_url=job["base_url"], pacing=pacing, retry=retry, timeout=2.0
@@ -152,11 +158,35 @@ async def _work(job: dict[str, Any], ready: Any, go: Any) -> dict[str, Any]:
     trips = getattr(pacing, "round_trips", 0)
     if hasattr(pacing, "aclose"):
         await pacing.aclose()
-    return {"requests": done, "cpu": cpu, "holds": holds, "round_trips": trips}
+    return {
+        "requests": done,
+        "cpu": cpu,
+        "holds": holds,
+        "round_trips": trips,
+        "sends": sends,
+        "events": events,
+    }
 
 
-def _time_acquires(pacing: Any, holds: list[float]) -> None:
-    """Record how long each request waited in the pacer (try_acquire's None, then acquire)."""
+def _record_events() -> list[tuple[float, str]]:
+    """The pacer's log messages (fallback and return), timed, for ``--trace``."""
+    import logging
+
+    events: list[tuple[float, str]] = []
+
+    class Recorder(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            events.append((time.time(), record.getMessage()))
+
+    logger = logging.getLogger("calbookings_async")
+    logger.addHandler(Recorder(logging.INFO))
+    logger.setLevel(logging.INFO)
+    return events
+
+
+def _time_acquires(pacing: Any, holds: list[float], sends: list[tuple[float, str]]) -> None:
+    """Record how long each request waited in the pacer (try_acquire's None, then acquire),
+    and when each was let through, by whom (the store, or the local fallback)."""
     if pacing is False:
         return
     acquire = pacing.acquire
@@ -164,9 +194,11 @@ def _time_acquires(pacing: Any, holds: list[float]) -> None:
     async def timed(operation: Any) -> Any:
         started = time.monotonic()
         try:
-            return await acquire(operation)
+            ticket = await acquire(operation)
         finally:
             holds.append(time.monotonic() - started)
+        sends.append((time.time(), "local" if getattr(ticket, "local", None) else "store"))
+        return ticket
 
     pacing.acquire = timed
     try_acquire = pacing.try_acquire
@@ -175,6 +207,7 @@ def _time_acquires(pacing: Any, holds: list[float]) -> None:
         ticket = try_acquire(operation)
         if ticket is not None:
             holds.append(0.0)
+            sends.append((time.time(), "local" if getattr(ticket, "local", None) else "store"))
         return ticket
 
     pacing.try_acquire = counted
@@ -251,13 +284,37 @@ def run_once(
         process.join(30)
     env["stop"].put("report")
     server = env["server_results"].get(timeout=30)
+    if env.get("trace"):
+        _write_trace(env["trace"], stack, load, workers, server, outcomes, start_at)
     return _figures(server, outcomes, start_at, env["duration"])
 
 
+def _write_trace(
+    folder: str,
+    stack: str,
+    load: str,
+    workers: int,
+    server: dict[str, Any],
+    outcomes: list[dict[str, Any]],
+    start_at: float,
+) -> None:
+    """Every request the server saw and every request each worker let through, for study."""
+    import json
+
+    path = Path(folder) / f"{stack}-{load}-{workers}-{time.strftime('%H%M%S')}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "start_at": start_at,
+        "server": server["trace"],
+        "workers": [{"sends": o["sends"], "events": o["events"]} for o in outcomes],
+    }
+    path.write_text(json.dumps(record))
+
+
 def _outage(redis: Any, start_at: float) -> None:
-    time.sleep(max(start_at + 6.0 - time.time(), 0.0))
+    time.sleep(max(start_at + OUTAGE[0] - time.time(), 0.0))
     redis.stop()
-    time.sleep(5.0)
+    time.sleep(OUTAGE[1] - OUTAGE[0])
     redis.start()
 
 
@@ -269,7 +326,9 @@ def _figures(
     requests = sum(o["requests"] for o in outcomes)
     holds = sorted(h for o in outcomes for h in o["holds"])
     accepted = sum(1 for at in server["times"] if start_at <= at < start_at + duration)
+    down = sum(1 for at in server["times"] if start_at + OUTAGE[0] <= at < start_at + OUTAGE[1])
     return {
+        "share_outage": down / ((OUTAGE[1] - OUTAGE[0]) / WINDOW * LIMIT),
         "share_window": statistics.fmean(full) / LIMIT if full else 0.0,
         "share_run": accepted / (duration / WINDOW * LIMIT),
         "429s": server["rejected"],
@@ -358,6 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loads", default="saturate,steady")
     parser.add_argument("--stacks", default=",".join(STACKS))
     parser.add_argument("--scenario", choices=("matrix", "outage", "skew", "kill", "cpu", "all"))
+    parser.add_argument("--trace", help="a folder: write every run's requests there as JSON")
     args = parser.parse_args(argv)
     if shutil.which("redis-server") is None:
         print("redis-server is not installed (apt-get install redis-server)")
@@ -375,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
             target = {"base_url": base_url, "api_key": api_key, "uid": uid}
             target["redis_url"] = redis.url
             env = {"duration": args.duration, "stop": stop, "server_results": server_results}
-            env.update(redis=redis, target=target)
+            env.update(redis=redis, target=target, trace=args.trace)
             if scenario in ("cpu", "all"):
                 print("| stack | pacer CPU µs/request (concurrency 32) | store trips/request |")
                 print("|---|---|---|")
@@ -390,6 +450,9 @@ def main(argv: list[str] | None = None) -> int:
                 target["file"] = str(Path(folder) / f"pacing-{time.monotonic_ns()}.sqlite3")
                 figures = run_once(env, label.split(" ")[0], load, workers, **extra)
                 print(row(label, workers, load, figures), flush=True)
+                if extra.get("outage"):
+                    share = figures["share_outage"]
+                    print(f"(share accepted while Redis was down: {share:.3f})", flush=True)
     finally:
         stop.put("quit")
         emulator.join(10)

@@ -61,6 +61,12 @@ ASSUMED_PROCESSES = 4
 _RECORD_TTL = 86_400.0
 #: Longest sleep on a window end no response has reported yet (one round trip per look).
 _UNSTATED_NAP = 0.5
+#: How often a process pacing alone tries the store again: it sends nothing alone later than
+#: this after its last failed try (a request waits for one more try first).
+_RETRY = 0.25
+#: Within how long of the store's return every process pacing alone has found it again (the
+#: retry period, with room for a loaded machine); see ``_shared_window``.
+_REJOIN = 1.0
 _USE_LOCAL = object()  # what a waiter gets when the store is down and pacing turns local
 
 
@@ -164,7 +170,6 @@ class SharedPacer:
         self._learned_routes: dict[str, list[str]] = {}
         self._routes: dict[str, list[str]] = {}
         self._views: dict[str, tuple[WindowView, float]] = {}  # name -> (view, local time)
-        self._server_views: set[str] = set()  # names whose view is a response's, not the store's
         self._sent: dict[str, list[float]] = {}  # name -> [gen, requests sent in it]
         self._in_flight: collections.Counter[str] = collections.Counter()
         self._waits: dict[str, tuple[float, bool, str]] = {}
@@ -173,6 +178,8 @@ class SharedPacer:
         self._heartbeat_nap = False
         self._flusher: asyncio.Future[None] | None = None
         self._last_step = -math.inf
+        self._last_try = -math.inf  # the last step that failed (the store down)
+        self._paced_alone = False  # since the last step that reached the store
         self._workers: int | None = None
         self._most_workers = 0
         self._local: AdaptivePacer | None = None
@@ -224,7 +231,7 @@ class SharedPacer:
         ticket = self.try_acquire(operation)
         if ticket is not None:
             return ticket
-        if self._local is not None:
+        if self._local is not None and self._now() - self._last_try < _RETRY:
             return await self._acquire_local(operation)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         waiter = _Waiter(operation, future, self._now())
@@ -297,7 +304,6 @@ class SharedPacer:
                 # fallback that starts now) must start from.
                 view = WindowView(int(limit), self._length, int(counted), max(reset, 0.0))
                 self._views[name] = (view, now)
-                self._server_views.add(name)
 
     @property
     def stats(self) -> PacingStats:
@@ -408,6 +414,7 @@ class SharedPacer:
             return
         sent_at = self._now()
         self._last_step = sent_at
+        self._paced_alone = False
         self._store_up()
         self._absorb(output, sent_at)
         await self._serve(output, sent_at)
@@ -453,7 +460,8 @@ class SharedPacer:
             observations=observations,
             routes=learned,
             views=views,
-            server_views=frozenset(self._server_views),
+            known=self._paced_alone or now - self._last_step < _RECORD_TTL,
+            rejoin=_REJOIN,
         )
         return given, seen, learned
 
@@ -466,7 +474,6 @@ class SharedPacer:
     def _absorb(self, output: StepOutput, sent_at: float) -> None:
         self._routes.update(output.routes)
         self._views = {name: (view, sent_at) for name, view in output.windows.items()}
-        self._server_views = set()
         self._workers = output.workers
         self._most_workers = max(self._most_workers, output.workers)
         self._waits = output.waits
@@ -573,13 +580,15 @@ class SharedPacer:
                 self._waiters.remove(waiter)
                 if not waiter.future.done():
                     waiter.future.set_result(_USE_LOCAL)
+            self._last_try = self._now()
+            self._paced_alone = True
         else:
             now = self._now()
             for waiter in list(self._waiters):
                 if now - waiter.first_wait >= self._max_wait:
                     self._waiters.remove(waiter)
                     waiter.future.set_exception(problem)
-        await self._nap(1.0)  # then try the store again
+        await self._nap(_RETRY if self._fallback == "local" else 1.0)  # then try again
 
     def _store_up(self) -> None:
         if self._local is not None:
@@ -590,18 +599,27 @@ class SharedPacer:
             self._store_back = None
 
     def _make_local(self) -> AdaptivePacer:
-        """An in-process pacer at this process's share, from the windows as last described."""
+        """An in-process pacer at this process's share, from the windows as last described.
+
+        This process's requests in flight (granted by the store) count in its share: they may
+        land in the server's current window or in the next.
+        """
         share = self._share()
         limit = max(1, math.floor((self._limit or 120) * share))
         local = AdaptivePacer(limit=limit, window=self._length, clock=self.clock)
         now = self._now()
         for name, (view, at) in self._views.items():
             part = max(1, math.floor(view.limit * share))
+            mine = min(part, max(self._in_flight[name], 0))
             end = None if view.end_in is None else at + view.end_in
+            if end is None or end <= now:
+                # The window described has ended: the next starts with what is in flight.
+                local._seed(name, part, mine, None, now)
+                continue
             # What is left of the window is shared too: every process that falls back at the
             # same moment starts from the same description, and each may take only its share.
             left = math.floor(max(0, view.limit - view.used) * share)
-            local._seed(name, part, part - min(part, left), end, now)
+            local._seed(name, part, max(part - min(part, left), mine), end, now)
         return local
 
     async def _acquire_local(self, operation: Operation) -> _Ticket:

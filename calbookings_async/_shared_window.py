@@ -15,6 +15,8 @@ The record, per credential (JSON):
 * ``r``: route -> the limit names its responses reported (``[]``: the route is not paced).
 * ``f``: process -> its requests in flight by limit name, and when that expires (a killed
   process stops counting after the in-flight TTL).
+* ``h`` (only after the store lost the record): the store time by which every process that
+  paced alone meanwhile has come back (see :meth:`_State.window`).
 
 What a process brings (:class:`StepInput`): its wants in order (route, declared limits, count),
 its requests in flight now (absolute, so a store restarted empty learns them again), and what
@@ -79,9 +81,11 @@ class StepInput:
     observations: dict[str, Observation] = field(default_factory=dict)
     routes: dict[str, list[str]] = field(default_factory=dict)
     views: dict[str, WindowView] = field(default_factory=dict)
-    #: The names whose view is the server's own count (from a response since the last step),
-    #: not the store's last description echoed back.
-    server_views: frozenset[str] = frozenset()
+    #: Whether this process has used the record before (so its absence means the store lost
+    #: it: restarted empty), and the seconds within which every process pacing alone while the
+    #: store was down tries it again (and stops sending alone).
+    known: bool = False
+    rejoin: float = 1.0
 
 
 @dataclass
@@ -135,16 +139,20 @@ class _State:
         self.windows: dict[str, dict[str, Any]] = data.get("w", {})
         self.routes: dict[str, list[str]] = data.get("r", {})
         self.flights: dict[str, dict[str, Any]] = data.get("f", {})
+        self.rejoined: float | None = data.get("h")
         # Comparisons ("has it ended?") use the earliest the store's clock can read; instants
         # stamped from durations use the latest: both err late.
         self.now = now
         self.late = float(getattr(now, "latest", now))
         self.given = given
+        if record is None and given.known:
+            self.rejoined = self.late + given.rejoin
 
     def dump(self) -> bytes:
-        return json.dumps(
-            {"w": self.windows, "r": self.routes, "f": self.flights}, separators=(",", ":")
-        ).encode()
+        data: dict[str, Any] = {"w": self.windows, "r": self.routes, "f": self.flights}
+        if self.rejoined is not None:
+            data["h"] = self.rejoined
+        return json.dumps(data, separators=(",", ":")).encode()
 
     def register_worker(self) -> None:
         """Forget the in-flight counts that expired; record this process's, absolute."""
@@ -159,38 +167,40 @@ class _State:
         return sum(int(entry["n"].get(name, 0)) for entry in self.flights.values())
 
     def window(self, name: str, limit: int | None = None, length: float | None = None) -> Any:
-        """The window called ``name``, created (from this process's view, if it has one)."""
+        """The window called ``name``, created when missing.
+
+        A window created after the store lost its record (it restarted empty) is held shut
+        until one window length after every process has come back: while the store was down
+        each process paced alone at its share, and those still doing so send into the
+        server's current window without the store knowing, until they find it again (within
+        ``rejoin``). Nobody knows what the server's window holds until it has ended.
+        """
         found = self.windows.get(name)
         if found is not None:
             return found
         given = self.given
+        view = given.views.get(name)
         window: dict[str, Any] = {
-            "limit": limit or given.default_limit,
+            "limit": view.limit if view is not None else limit or given.default_limit,
             "len": length or given.default_length,
             "gen": self.late,
             "opened": None,
             "end": None,
             "used": self.in_flight(name),
             "blocked": None,
-            # A window the store starts without history (first use, or restarted empty) takes
-            # every process's report of the server's count until it rolls (see learn()).
-            "seeded": True,
         }
-        view = given.views.get(name)
-        if view is not None:
-            # The store lost its record (restarted empty): start from what this process knew.
-            window["limit"] = view.limit
-            if view.end_in is not None and view.end_in > 0:
-                window["opened"] = self.late
-                window["end"] = self.late + view.end_in
-                window["used"] = max(window["used"], self._counted(name, view))
+        rejoined = self.rejoined
+        if rejoined is not None and self.now < rejoined + window["len"]:
+            window["held"] = rejoined + window["len"]
+            if view is not None and view.end_in is not None:
+                # The server's window this process last heard of runs past the rejoining
+                # (by more than a report's error): nobody can have opened another before, so
+                # the hold ends with it.
+                end = self.late + view.end_in
+                if end - _tolerance(window) - (self.late - self.now) >= rejoined:
+                    window["held"] = min(window["held"], end)
         self.windows[name] = window
         return window
-
-    def _counted(self, name: str, view: WindowView) -> int:
-        """The server's count in ``view`` plus this process's requests in flight (sent after
-        that count, or not yet counted: erring high)."""
-        return view.used + int(self.given.in_flight.get(name, 0))
 
     def learn(self) -> None:
         """Apply the observations and the route names this process brings."""
@@ -216,13 +226,11 @@ class _State:
                         # now ends with it, in a new generation, and keeps its count (every
                         # grant since it opened: at least what the server's new window holds).
                         window.update(gen=self.late, end=end)
-                        window.pop("seeded", None)
                         window["used"] = max(int(window["used"]), self.in_flight(name))
                     elif window["end"] is None or end < window["end"]:
                         window["end"] = end
                 if seen.counted is not None and seen.counted > window["used"]:
                     window["used"] = seen.counted
-        self._learn_views()
         self.routes.update(self.given.routes)
 
     @staticmethod
@@ -230,23 +238,7 @@ class _State:
         """Whether a response's window end is another, later window of the server's than the
         one held here: past the end held by more than the tolerance of one report."""
         held = window["end"]
-        return held is not None and end > float(held) + max(1.0, float(window["len"]) / 10)
-
-    def _learn_views(self) -> None:
-        """In a window started without history, each process's report of the server's count
-        (plus what it has in flight) raises the count: after a restart the store knows only
-        what the first process to step brought, and the others' requests count too."""
-        given = self.given
-        for name in given.server_views:
-            window = self.windows.get(name)
-            view = given.views.get(name)
-            if window is None or view is None or not window.get("seeded"):
-                continue
-            if view.end_in is None or view.end_in <= 0 or window["end"] is None:
-                continue
-            if abs(self.late + view.end_in - float(window["end"])) > max(1.0, window["len"] / 10):
-                continue  # another window of the server's than the one the store holds
-            window["used"] = max(int(window["used"]), self._counted(name, view))
+        return held is not None and end > float(held) + _tolerance(window)
 
     def roll_all(self) -> None:
         for name, window in self.windows.items():
@@ -255,16 +247,18 @@ class _State:
     def roll(self, name: str, window: dict[str, Any]) -> None:
         """Start a new window once the old one surely ended, or its block is over."""
         now = self.now
-        blocked = window["blocked"]
+        blocked, held = window["blocked"], window.get("held")
+        if held is not None and now < held:
+            return  # held shut after the store lost its record (see window())
         block_over = blocked is not None and now >= blocked
-        if block_over or (window["opened"] is not None and now >= _deadline(window)):
+        if block_over or held or (window["opened"] is not None and now >= _deadline(window)):
             used = self.in_flight(name)
             # Requests still in flight may be counted in the window that starts now; when there
             # are any, the window is open (so it rolls again, and a killed process's requests
             # stop counting at the first roll after their expiry).
             late = self.late
             window.update(gen=late, opened=late if used else None, end=None, blocked=None)
-            window.pop("seeded", None)
+            window.pop("held", None)
             window["used"] = used
 
     def grant(self) -> tuple[list[Grant], dict[str, tuple[float, bool, str]]]:
@@ -295,6 +289,8 @@ class _State:
     def _room(self, window: dict[str, Any]) -> int:
         if window["blocked"] is not None and self.now < window["blocked"]:
             return 0
+        if "held" in window:
+            return 0
         return int(window["limit"]) - int(window["used"])
 
     def _wait(self, names: list[str], windows: list[dict[str, Any]]) -> tuple[float, bool, str]:
@@ -303,6 +299,9 @@ class _State:
         for name, window in zip(names, windows, strict=True):
             if window["blocked"] is not None and self.now < window["blocked"]:
                 delay, said, why = window["blocked"] - self.now, True, "blocked after a 429"
+            elif "held" in window:
+                delay, said = window["held"] - self.now, True
+                why = "the store restarted empty: waiting for every process to come back"
             elif self._room(window) > 0:
                 continue
             else:
@@ -330,6 +329,11 @@ def _declared(declared: list[tuple[str, int, float]], name: str) -> tuple[int | 
         if known == name:
             return limit, length
     return None, None
+
+
+def _tolerance(window: dict[str, Any]) -> float:
+    """How far apart two reports of one server window's end may be (whole-second resets)."""
+    return max(1.0, float(window["len"]) / 10)
 
 
 def _deadline(window: dict[str, Any]) -> float:

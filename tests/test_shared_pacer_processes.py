@@ -145,14 +145,6 @@ async def test_a_killed_workers_slots_come_back(tmp_path: Path) -> None:
         await emu.stop()
 
 
-@pytest.mark.xfail(
-    reason=(
-        "known bug: after Redis comes back empty, one request too many still gets through now"
-        " and then (a block: about 10 429s) on a loaded machine; 10 of 10 runs passed on a quiet"
-        " one, 1 of 3 CI runs failed; the assertions stand"
-    ),
-    strict=False,
-)
 async def test_redis_killed_and_restarted_empty_mid_run(
     tmp_path: Path, redis_server: RedisServer
 ) -> None:

@@ -139,11 +139,57 @@ def test_a_killed_workers_requests_stop_counting_after_the_ttl() -> None:
     assert granted(out) == 10
 
 
-def test_a_store_that_lost_its_record_starts_from_what_a_worker_knew() -> None:
-    view = WindowView(limit=10, length=60.0, used=9, end_in=20.0)
+def test_a_store_that_lost_its_record_holds_until_every_process_is_back_and_a_window_passed() -> (
+    None
+):
+    """Restarted empty, the store cannot know what the processes that paced alone meanwhile
+    sent, nor what those not back yet still send: a window after the last is back (within
+    ``rejoin``), the server's window they may have opened has surely ended."""
+    view = WindowView(limit=10, length=60.0, used=3, end_in=0.5)  # it may end before 6.0
+    back = given("a", want(5), views={"default": view}, known=True, rejoin=1.0)
+    record, out = step(None, 5.0, back)
+    assert granted(out) == 0
+    assert out.waits["bookings.get"][:2] == (61.0, True)
+    assert "restarted empty" in out.waits["bookings.get"][2]
+    # Another process comes back; a limit name first used now is held as well.
+    guests = want(1, "bookings.add_guests", [("booking_guests_add", 5, 60.0)])
+    other = given("b", guests, in_flight={"default": 2})
+    other.ttl = 120.0
+    record, out = step(record, 5.5, other)
+    assert granted(out, "bookings.add_guests") == 0
+    record, out = step(record, 65.9, given("a", want(5)))
+    assert granted(out) == 0
+    record, out = step(record, 66.0, given("a", want(10)))
+    assert granted(out) == 8  # the window rolled; b's two requests in flight count in it
+
+
+def test_a_restarted_store_holds_only_until_a_server_window_running_past_the_rejoining() -> None:
+    # The server's window ends at 25 (a report's error: 6 s): nobody could open another
+    # before every process is back (6.0), so the hold ends with it, not a window later.
+    view = WindowView(limit=10, length=60.0, used=3, end_in=20.0)
+    back = given("a", want(5), views={"default": view}, known=True, rejoin=1.0)
+    record, out = step(None, 5.0, back)
+    assert out.waits["bookings.get"][:2] == (20.0, True)
+    _record, out = step(record, 25.0, given("a", want(5)))
+    assert granted(out) == 5
+
+
+def test_a_held_window_does_not_roll_on_an_end_a_response_reports() -> None:
+    # What the process learned pacing alone: a server window ending now. The store stays
+    # shut all the same (the others may still send alone into the next one).
+    seen = Observation(gen=None, limit=10, counted=3, end_in=0.0)
+    back = given("a", want(5), observations={"default": seen}, known=True, rejoin=1.0)
+    record, out = step(None, 5.0, back)
+    record, out = step(record, 30.0, given("a", want(5)))
+    assert granted(out) == 0
+    _record, out = step(record, 66.0, given("a", want(5)))
+    assert granted(out) == 5
+
+
+def test_a_first_step_without_history_is_not_held() -> None:
+    view = WindowView(limit=10, length=60.0, used=3, end_in=20.0)
     _record, out = step(None, 5.0, given("a", want(5), views={"default": view}))
-    assert granted(out) == 1
-    assert out.windows["default"].end_in == 20.0
+    assert granted(out) == 5
 
 
 def test_route_names_learned_by_one_worker_serve_all() -> None:
