@@ -75,12 +75,14 @@ async def _serve(ports: Any, results: Any, stop: Any) -> None:
 def _instrument(throttler: Any) -> dict[str, Any]:
     """Count, per server window, the requests the limiter accepted; and 429s and blocks."""
     log: dict[str, Any] = {"accepted": {}, "rejected": 0, "blocks": 0, "times": [], "trace": []}
+    log["offset"] = 0.0
     original = throttler._hit_one
 
     def hit_one(tracker: str, limit: Any, now: float) -> tuple[bool, int, int]:
         window = throttler._windows.get((tracker, limit.name))
         was_blocked = window is not None and window.block_end is not None
         blocked, remaining, reset = original(tracker, limit, now)
+        log["offset"] = time.time() - now  # the wall clock minus the limiter's
         window = throttler._windows[(tracker, limit.name)]
         if log.get("trace") is not None:
             wall = time.time()
@@ -136,6 +138,7 @@ def _pacing(job: dict[str, Any]) -> Any:
 async def _work(job: dict[str, Any], ready: Any, go: Any) -> dict[str, Any]:
     from calbookings_async import AdaptivePacer, CalBookings, RetryPolicy
 
+    steps = _record_steps() if job.get("trace") else []
     pacing = _pacing(job)
     if pacing is True:
         pacing = AdaptivePacer(limit=LIMIT, window=WINDOW)
@@ -165,7 +168,29 @@ async def _work(job: dict[str, Any], ready: Any, go: Any) -> dict[str, Any]:
         "round_trips": trips,
         "sends": sends,
         "events": events,
+        "steps": steps,
     }
+
+
+def _record_steps() -> list[Any]:
+    """Every step that landed in the store, as this worker saw it (``--trace``)."""
+    import json
+
+    from calbookings_async import _shared_pacer
+
+    steps: list[Any] = []
+    run = _shared_pacer._run_step
+
+    def recorded(record: bytes | None, now: float, given: Any) -> Any:
+        new, output = run(record, now, given)
+        window = json.loads(new)["w"].get("default", {})
+        steps.append(
+            (time.time(), sum(g.count for g in output.grants), dict(window), dict(given.in_flight))
+        )
+        return new, output
+
+    _shared_pacer._run_step = recorded  # type: ignore[attr-defined]
+    return steps
 
 
 def _record_events() -> list[tuple[float, str]]:
@@ -266,6 +291,7 @@ def run_once(
             "start_at": 0.0,
             "clock_offset": 3600.0 if extra.get("skew") and index == 0 else 0.0,
             "die_at": 5.0 if extra.get("kill") and index == 0 else None,
+            "trace": bool(env.get("trace")),
             **env["target"],
         }
         jobs.append(ctx.Process(target=work, args=(job, results, ready, go)))
@@ -306,7 +332,9 @@ def _write_trace(
     record = {
         "start_at": start_at,
         "server": server["trace"],
-        "workers": [{"sends": o["sends"], "events": o["events"]} for o in outcomes],
+        "workers": [
+            {"sends": o["sends"], "events": o["events"], "steps": o["steps"]} for o in outcomes
+        ],
     }
     path.write_text(json.dumps(record))
 
@@ -326,9 +354,15 @@ def _figures(
     requests = sum(o["requests"] for o in outcomes)
     holds = sorted(h for o in outcomes for h in o["holds"])
     accepted = sum(1 for at in server["times"] if start_at <= at < start_at + duration)
-    down = sum(1 for at in server["times"] if start_at + OUTAGE[0] <= at < start_at + OUTAGE[1])
+    # The server's windows that began while Redis was down (their ends are on its clock, as
+    # are the accepted times: each window began one length before its end).
+    down = [
+        count
+        for end, count in windows
+        if OUTAGE[0] <= end + server["offset"] - WINDOW - start_at < OUTAGE[1]
+    ]
     return {
-        "share_outage": down / ((OUTAGE[1] - OUTAGE[0]) / WINDOW * LIMIT),
+        "share_outage": statistics.fmean(down) / LIMIT if down else 0.0,
         "share_window": statistics.fmean(full) / LIMIT if full else 0.0,
         "share_run": accepted / (duration / WINDOW * LIMIT),
         "429s": server["rejected"],

@@ -96,12 +96,13 @@ class _Waiter:
 class _Seen:
     """What responses said of one limit name since the last step (local monotonic times)."""
 
-    __slots__ = ("blocked_until", "counted", "end", "gen", "limit")
+    __slots__ = ("blocked_until", "counted", "end", "gen", "limit", "top")
 
     def __init__(self, gen: float | None) -> None:
         self.gen = gen
         self.limit: int | None = None
         self.counted: int | None = None
+        self.top: int | None = None  # the server's highest count among our answered requests
         self.end = math.inf
         self.blocked_until = -math.inf
 
@@ -170,7 +171,8 @@ class SharedPacer:
         self._learned_routes: dict[str, list[str]] = {}
         self._routes: dict[str, list[str]] = {}
         self._views: dict[str, tuple[WindowView, float]] = {}  # name -> (view, local time)
-        self._sent: dict[str, list[float]] = {}  # name -> [gen, requests sent in it]
+        # name -> [gen, our requests sent in it, those answered with the server's count]
+        self._sent: dict[str, list[float]] = {}
         self._in_flight: collections.Counter[str] = collections.Counter()
         self._waits: dict[str, tuple[float, bool, str]] = {}
         self._wake_at: float | None = None
@@ -296,6 +298,9 @@ class SharedPacer:
             counted = limit - remaining
             sent = self._sent.get(name)
             if gen is not None and sent is not None and sent[0] == gen:
+                sent[2] += 1
+                if seen.top is None or counted > seen.top:
+                    seen.top = int(counted)
                 counted += sent[1] - ticket.numbers[name]  # ours sent after this one
             if seen.counted is None or counted > seen.counted:
                 seen.counted = int(counted)
@@ -440,7 +445,7 @@ class SharedPacer:
             name: Observation(
                 gen=item.gen,
                 limit=item.limit,
-                counted=item.counted,
+                counted=self._counted(name, item),
                 end_in=None if item.end == math.inf else item.end - now,
                 blocked_in=None if item.blocked_until == -math.inf else item.blocked_until - now,
             )
@@ -464,6 +469,16 @@ class SharedPacer:
             rejoin=_REJOIN,
         )
         return given, seen, learned
+
+    def _counted(self, name: str, seen: _Seen) -> int | None:
+        """The most the server will have counted in the window: the highest count among our
+        answered requests, plus ours not answered yet. (Ours answered with a lower count were
+        counted before it; those not answered may not be counted yet.) Requests answer out of
+        order, so "ours sent after the one answered" would count some twice."""
+        sent = self._sent.get(name)
+        if seen.top is None or sent is None or sent[0] != seen.gen:
+            return seen.counted  # an earlier window of ours: ours sent after it, at most
+        return seen.top + int(sent[1] - sent[2])
 
     def _restore_news(self, seen: dict[str, _Seen], learned: dict[str, list[str]]) -> None:
         for name, item in seen.items():
@@ -506,6 +521,10 @@ class SharedPacer:
                 # A wait no server stated (no response in this window yet) is an upper bound
                 # that any process's first response tightens: look again sooner.
                 delays.append(waited[0] if waited[1] else min(waited[0], _UNSTATED_NAP))
+            if (self._seen or self._learned_routes) and self._flusher is None:
+                # News that came while this step was under way: it must reach the store before
+                # the window ends (requests left in flight there would count in the next).
+                self._flusher = asyncio.ensure_future(self._flush_soon())
             self._window_nap = True
             try:
                 await self._nap(max(min(delays), 0.01))
@@ -518,7 +537,7 @@ class SharedPacer:
         for name, gen in gens.items():
             sent = self._sent.get(name)
             if sent is None or sent[0] != gen:
-                sent = self._sent[name] = [gen, 0]
+                sent = self._sent[name] = [gen, 0, 0]
             sent[1] += 1
             ticket.numbers[name] = int(sent[1])
             self._in_flight[name] += 1

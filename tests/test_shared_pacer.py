@@ -10,6 +10,7 @@ run.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -28,7 +29,7 @@ from calbookings_async import (
     SharedPacer,
 )
 from calbookings_async._operations import op
-from calbookings_async._stores import SQLiteStore, StoreUnavailable
+from calbookings_async._stores import KEEP, SQLiteStore, StoreUnavailable
 from calbookings_async._types import waits
 
 fakeredis_aioredis = pytest.importorskip("fakeredis.aioredis")
@@ -235,6 +236,63 @@ async def test_a_wait_longer_than_max_wait_raises_unsent(make_pacer: Any) -> Non
     with pytest.raises(RateLimitError) as caught:
         await pacer.acquire(GET)
     assert "nothing was sent" in str(caught.value)
+
+
+async def test_answers_out_of_order_count_each_request_once(
+    make_pacer: Any, gate: GateClock
+) -> None:
+    first, second = make_pacer(), make_pacer()
+    tickets = await take(first, 4)
+    # The server counted them 4, 3, 2, 1 (and answered the first sent last): 4 counted in all.
+    for counted, ticket in zip((1, 2, 3, 4), reversed(tickets), strict=True):
+        first.release(ticket, 200, report(10, 10 - counted, 50))
+    await flushed(gate)
+    await take(second, 6)  # "4 counted plus 3 of ours sent after the first" would leave 3
+    waiter = await held(second)
+    assert second.stats.wait_reason == "window full: 10 of 10 used"
+    await cancel(waiter)
+
+
+class GatedStore:
+    """A store whose next step waits until the test lets it through."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.gate: asyncio.Event | None = None
+
+    async def transact(self, key: str, update: Any, *, ttl: float | None = None) -> Any:
+        if self.gate is not None:
+            await self.gate.wait()
+        return await self.inner.transact(key, update, ttl=ttl)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_news_during_a_step_reaches_the_store_before_the_window_ends(
+    tmp_path: Path, gate: GateClock
+) -> None:
+    inner = SQLiteStore(tmp_path / "s.sqlite3", clock=gate.monotonic)
+    store = GatedStore(inner)
+    pacer = SharedPacer(lambda _id: store, description="gated", limit=2, clock=gate)
+    pacer.bind(BINDING)
+    one, two = await take(pacer, 2)
+    pacer.release(one, 200, report(2, 0, 7))
+    await flushed(gate)  # the store knows the window ends in 7 s
+    store.gate = asyncio.Event()
+    waiter = asyncio.ensure_future(pacer.acquire(GET))
+    await settle()  # its step is under way...
+    pacer.release(two, 200, report(2, 0, 7))  # ... when the last answer comes
+    store.gate.set()
+    await flushed(gate)  # the pump sleeps on the window, but flushes the answer first
+
+    def read(record: bytes | None, _now: float) -> tuple[Any, Any]:
+        return KEEP, json.loads(record or b"{}")
+
+    record = await inner.transact("pacer:" + BINDING.credential_id, read)
+    assert [entry["n"] for entry in record["f"].values()] == [{}]  # nothing in flight there
+    await cancel(waiter)
+    await pacer.aclose()
 
 
 # --- the store down ---------------------------------------------------------------------------
