@@ -18,8 +18,11 @@ When the store cannot be reached (``fallback="local"``, the default), each proce
 itself with an :class:`~calbookings_async.AdaptivePacer` at its share of each limit (the limit
 divided by the most processes the store showed it, and by at least
 :data:`ASSUMED_PROCESSES`), starting from the shared windows as last described (by the store, or
-by a later response), with the server's own ``Remaining`` as a guard, and goes back to the
-store as soon as it answers (seeding it with what it learned, should it have come back empty).
+by a later response; its own requests in flight count), with the server's own ``Remaining``
+as a guard. It tries the store every :data:`_RETRY` seconds, sends nothing alone later than
+that after a failed try, and goes back to the store as soon as it answers. A store that came
+back empty holds its windows shut until every process pacing alone has found it again and the
+server's window they may have opened has ended (``_shared_window``).
 The switch is logged once at WARNING with the reason, the return at INFO. ``fallback="wait"``
 sends nothing until the store answers; a request held longer than ``max_wait`` then fails with
 ``StoreUnavailable``, unsent.
