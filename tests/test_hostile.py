@@ -5,9 +5,11 @@ on purpose, a ledger of every write it applied, the connection each came on and 
 connection was fresh):
 
 * targeted tests, one per invariant, small and fast: an unsolicited response on an idle pooled
-  connection is never the next request's answer; unsafe writes go out on fresh connections only;
-  a request that provably was not written (the server closed the pooled connection first; the
-  connection was refused) is ``may_have_been_applied=False`` and retried, for every operation; a
+  connection is never the next request's answer; one that lands ahead of a state-setting write's
+  own answer never leaves the write "definitely not applied" (it is settled by reading the booking
+  back); unsafe writes go out on fresh connections only; a request that provably was not
+  written (the server closed the pooled connection first; the connection was refused) is
+  ``may_have_been_applied=False`` and retried, for every operation; a
   2xx error envelope may have been applied; a call ends by its deadline whatever the body does;
   the memory for 24 concurrent 50 MB answers is bounded; ``with_options`` chains keep their
   timeout; a bulk run stops on errors no item can survive; redirects are never followed;
