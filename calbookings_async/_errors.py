@@ -244,6 +244,8 @@ class APIStatusError(CalError):
         self.rate_limits: Mapping[str, RateLimit] = dict(rate_limits or {})
         #: The path the error envelope says it answers (``"path"``), if it names one.
         self.answered_path: str | None = None
+        #: Whether the answer came on a kept-alive connection that had carried an earlier one.
+        self.reused_connection = False
         self.may_have_been_applied = may_have_been_applied
         self.attempts = attempts
         super().__init__(self._render())

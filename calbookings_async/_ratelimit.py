@@ -7,8 +7,9 @@ There are no un-suffixed forms and no ``Retry-After``; un-suffixed headers from 
 ignored, and a ``Retry-After`` in seconds is honoured if one appears.
 
 Parsing runs on every response, so it works on the raw header pairs, looks closely only at long
-names starting with ``x``, and gathers numbers in plain lists that become one
-:class:`ReportedLimit` (a tuple) per name at the end. Values that are not finite numbers
+names starting with ``x``, remembers what each name and each value read as (both repeat), and
+gathers numbers in plain lists that become one :class:`ReportedLimit` (a tuple) per name at the
+end. Values that are not finite numbers
 (junk, NaN, infinities, integers too large for a float) are treated as absent; negative values
 count as zero when read. Names are kept in lower case (``"default"``, ``"booking_guests_add"``).
 
@@ -18,7 +19,7 @@ This module imports only ``_errors`` and ``_types``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import NamedTuple, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 from ._errors import RateLimit
 
@@ -70,7 +71,11 @@ _X = (ord("x"), ord("X"))
 # few names, so after the first response a rate-limit header costs one dict lookup.
 _NAME_CACHE: dict[bytes, tuple[int, str] | None] = {}
 _NAME_CACHE_MAX = 1024
-_UNSEEN: tuple[int, str] = (-1, "")
+_UNSEEN: Any = (-1, "")
+# Raw header value -> its number. A limit, a reset in seconds and a remaining count below the
+# limit take few distinct values, and a dict lookup costs a fraction of ``int(bytes)``.
+_NUMBER_CACHE: dict[bytes, float | None] = {}
+_NUMBER_CACHE_MAX = 4096
 
 
 def _classify(name: bytes) -> tuple[int, str] | None:
@@ -123,6 +128,7 @@ def parse_rate_limit_headers(raw_headers: Iterable[tuple[bytes, bytes]]) -> Repo
     """
     found: dict[str, list[float | None]] | None = None
     cache = _NAME_CACHE
+    numbers = _NUMBER_CACHE
     for name, value in raw_headers:
         # Nearly every other header fails one of these two cheap tests.
         if len(name) < _SHORTEST or name[0] not in _X:
@@ -132,13 +138,11 @@ def parse_rate_limit_headers(raw_headers: Iterable[tuple[bytes, bytes]]) -> Repo
             kind = _classify(name)
         if kind is None:
             continue
-        try:
-            number: float | None = int(value)
-        except ValueError:
+        number = numbers.get(value, _UNSEEN)
+        if number is _UNSEEN:
             number = _number(value)
-        else:
-            if not -_LARGEST <= number <= _LARGEST:  # type: ignore[operator]
-                number = None
+            if len(numbers) < _NUMBER_CACHE_MAX:
+                numbers[value] = number
         if found is None:
             found = {}
         entry = found.get(kind[1])

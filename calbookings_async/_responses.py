@@ -160,6 +160,7 @@ def error_from(
     else:
         error = cls(**fields)
     error.answered_path = answered if isinstance(answered, str) else None
+    error.reused_connection = response.reused
     return error
 
 

@@ -123,7 +123,12 @@ def may_have_applied(error: BaseException) -> bool:
     * A success status whose body is not the answer expected (a ``DecodeError``) or is the error
       envelope: the handler ran, so yes.
     * 5xx other than 503: the handler may have run (503 means it was refused before it started).
-    * Any other status (4xx, 429): the server refused it.
+    * Any other status (3xx, 4xx, 429, 503): the server refused it, if the answer is this
+      request's. An answer on a kept-alive connection that had carried an earlier answer, and
+      that does not name this request's path (a redirect, an HTML page, an envelope without
+      ``path``), may be a late answer meant for that earlier request: this request's own answer
+      was then lost, and it may have been applied. Cal.com's own errors name the path
+      (docs/API-NOTES.md §7), which the session has checked is this request's.
     """
     if isinstance(error, TransportError):
         return error.request_sent
@@ -131,7 +136,9 @@ def may_have_applied(error: BaseException) -> bool:
         return True
     if isinstance(error, APIStatusError):
         status = error.status_code
-        return 200 <= status < 300 or (status >= 500 and status != 503)
+        if 200 <= status < 300 or (status >= 500 and status != 503):
+            return True
+        return error.reused_connection and error.answered_path is None
     return False
 
 

@@ -337,8 +337,12 @@ class AiohttpTransport:
                 or self._client_timeout(request),
                 proxy=self._proxy,
             ) as response:
-                connection = response.connection
-                protocol = None if connection is None else connection.protocol
+                # The response's own: a small answer's connection is released, and
+                # response.connection is None, before the body is even read.
+                protocol: Any = getattr(response, "_protocol", None)
+                reused = getattr(protocol, "calbookings_answered", False)
+                if not reused and protocol is not None:
+                    protocol.calbookings_answered = True
                 length = response.content_length
                 too_large = None
                 if (
@@ -356,6 +360,7 @@ class AiohttpTransport:
                     body,
                     too_large=too_large,
                     drop_connection=None if protocol is None else _dropper(protocol),
+                    reused=reused,
                 )
         except Exception as error:  # every failure, mapped by one table
             failure = _failure(error, request, self._closed or session.closed)

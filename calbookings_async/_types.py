@@ -258,9 +258,12 @@ class RawResponse:
         body: The body bytes (empty when the body was refused as too large).
         too_large: The body's size in bytes when it was larger than the client accepts and was
             not read (as far as it was read, or as its ``Content-Length`` said), else ``None``.
+        reused: Whether the connection had carried an earlier answer: an answer on it that
+            does not show it is about this request may be a late one meant for an earlier
+            request (``_retry.may_have_applied``).
     """
 
-    __slots__ = ("_drop", "body", "raw_headers", "reason", "status", "too_large")
+    __slots__ = ("_drop", "body", "raw_headers", "reason", "reused", "status", "too_large")
 
     def __init__(
         self,
@@ -271,6 +274,7 @@ class RawResponse:
         *,
         too_large: int | None = None,
         drop_connection: Callable[[], None] | None = None,
+        reused: bool = False,
     ) -> None:
         self.status = status
         self.reason = reason
@@ -278,6 +282,7 @@ class RawResponse:
         self.body = body
         self.too_large = too_large
         self._drop = drop_connection
+        self.reused = reused
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (any letter case), or ``None``."""

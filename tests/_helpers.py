@@ -83,8 +83,8 @@ def error_envelope(
 ) -> dict[str, Any]:
     """A Cal.com error envelope (API-NOTES §7) for ``status``.
 
-    ``path`` is the request path the envelope says it answers; left out by default, as a
-    scripted reply is not written for one request (the SDK checks a path when there is one).
+    ``path`` is the request path the envelope says it answers; left out by default (a
+    :class:`Reply` without a body names the path of the request it answers).
     """
     envelope: dict[str, Any] = {"status": "error", "timestamp": "2026-01-12T10:00:00.000Z"}
     if path is not None:
@@ -102,7 +102,8 @@ class Reply:
     """What the server does with one request.
 
     ``body`` may be bytes, str, or a JSON value (serialised). ``None`` means the decline seed
-    for a 2xx status and a Cal.com error envelope otherwise.
+    for a 2xx status and otherwise a Cal.com error envelope naming the request's path, as
+    Cal.com's own errors do (API-NOTES §7).
     """
 
     status: int = 200
@@ -118,7 +119,7 @@ class Reply:
         if self.body is None:
             if 200 <= self.status < 300:
                 return seed_body_for(raw_path)
-            return orjson.dumps(error_envelope(self.status))
+            return orjson.dumps(error_envelope(self.status, path=raw_path or None))
         if isinstance(self.body, bytes):
             return self.body
         if isinstance(self.body, str):

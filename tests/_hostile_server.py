@@ -663,6 +663,14 @@ async def unsolicited_later(x: Exchange) -> None:
     x.server.later(x.conn, x.rng.uniform(0.01, 0.3), x.server.stale_answer(x))
 
 
+async def unsolicited_ahead(x: Exchange) -> None:
+    """An extra response that lands after the client checked its pooled connection and sent
+    this request: it arrives ahead of this request's own answer (the request is applied). What
+    ``unsolicited_later`` does when its timing is unlucky, made certain (targeted use)."""
+    x.send(x.server.stale_answer(x))
+    x.answer(x.apply())
+
+
 async def close_after_answer(x: Exchange) -> None:
     """A keep-alive answer (no ``Connection: close``), then the connection is closed at once.
 
@@ -937,6 +945,7 @@ FAULTS: dict[str, Fault] = {
     "normal": normal,
     "unsolicited_now": unsolicited_now,
     "unsolicited_later": unsolicited_later,
+    "unsolicited_ahead": unsolicited_ahead,
     "close_after_answer": close_after_answer,
     "idle_close": idle_close,
     "drop_before": drop_before,
@@ -1043,8 +1052,9 @@ class HostileServer:
         self._sink: asyncio.Server | None = None
         self._conns: dict[Connection, asyncio.Task[None]] = {}
         self._extra: set[asyncio.Task[None]] = set()
-        #: Steer the faults' own draws: the unsolicited response (``"copy"``, ``"429"``) and
-        #: the redirect status; ``None`` draws.
+        #: Steer the faults' own draws: the unsolicited response (``"copy"``, ``"429"``, or
+        #: ``"redirect"`` / ``"503"``, which are never drawn) and the redirect status;
+        #: ``None`` draws.
         self.stale: str | None = None
         self.redirect_status: int | None = None
 
@@ -1210,13 +1220,24 @@ class HostileServer:
         return "normal"
 
     def stale_answer(self, x: Exchange) -> bytes:
-        """A response nobody asked for: the last answer again, or a 429 meant for another call."""
-        copy = x.rng.random() < 0.5 if self.stale is None else self.stale == "copy"
-        return self._stale(x.conn, copy)
+        """A response nobody asked for: the last answer again, or a 429 meant for another call
+        (or, steered by :attr:`stale`, another kind: see :meth:`_stale`)."""
+        kind = self.stale
+        if kind is None:
+            kind = "copy" if x.rng.random() < 0.5 else "429"
+        return self._stale(x.conn, kind)
 
-    def _stale(self, conn: Connection, copy: bool) -> bytes:
-        if copy and conn.last_answer:
+    def _stale(self, conn: Connection, kind: str) -> bytes:
+        """``"copy"``: the connection's last answer again; ``"429"``: a 429 naming the last
+        request's path; ``"redirect"``: a 307 (what the ``redirect`` fault answers, no body);
+        ``"503"``: a proxy's HTML 503 page. The last two name no path."""
+        if kind == "copy" and conn.last_answer:
             return conn.last_answer
+        if kind == "redirect":
+            location = f"http://{HOST}:{self.sink_port}{conn.last_target}"
+            return Reply(307, b"", [("Location", location)]).wire()
+        if kind == "503":
+            return html(503).wire()
         return error_reply(
             429, "Too many requests.", conn.last_target, **{"X-RateLimit-Reset-Default": "1"}
         ).wire()
@@ -1234,7 +1255,7 @@ class HostileServer:
                 conn.writer.write(Reply(200, b"").head(length=10**6))
                 self.trickle_on(conn)
             else:
-                conn.writer.write(self._stale(conn, kind == "copy"))
+                conn.writer.write(self._stale(conn, kind))
             conn.history.append(f"unsolicited {kind}")
         return len(conns)
 

@@ -421,6 +421,13 @@ def broken(mutate: Any) -> dict[str, Any]:
         (broken(lambda d: d.update(metadata="k=v")), "$.data.metadata", "object"),
         (broken(lambda d: d.update(guests=["a", 1])), "$.data.guests[1]", "string"),
         (broken(lambda d: d.update(absentHost="yes")), "$.data.absentHost", "boolean"),
+        (broken(lambda d: d.update(location=5)), "$.data.location", "string"),
+        (broken(lambda d: d.update(rating="5")), "$.data.rating", "integer"),
+        # Several bad fields: the first declared is named, whichever way it is read.
+        (broken(lambda d: d.update(location=5, description=[])), "$.data.description", "string"),
+        (broken(lambda d: d.update(rating=1.5, id="7")), "$.data.id", "integer"),
+        (broken(lambda d: d.update(icsUid=3, title=4)), "$.data.title", "string"),
+        (broken(lambda d: d.update(duration="30", hosts=5)), "$.data.hosts", "array"),
         ("a string", "$.data", "booking object"),
         (None, "$.data", "booking object"),
     ],

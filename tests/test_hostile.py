@@ -5,9 +5,11 @@ on purpose, a ledger of every write it applied, the connection each came on and 
 connection was fresh):
 
 * targeted tests, one per invariant, small and fast: an unsolicited response on an idle pooled
-  connection is never the next request's answer; unsafe writes go out on fresh connections only;
-  a request that provably was not written (the server closed the pooled connection first; the
-  connection was refused) is ``may_have_been_applied=False`` and retried, for every operation; a
+  connection is never the next request's answer; one that lands ahead of a state-setting write's
+  own answer never leaves the write "definitely not applied" (it is settled by reading the booking
+  back); unsafe writes go out on fresh connections only; a request that provably was not
+  written (the server closed the pooled connection first; the connection was refused) is
+  ``may_have_been_applied=False`` and retried, for every operation; a
   2xx error envelope may have been applied; a call ends by its deadline whatever the body does;
   the memory for 24 concurrent 50 MB answers is bounded; ``with_options`` chains keep their
   timeout; a bulk run stops on errors no item can survive; redirects are never followed;
@@ -261,6 +263,79 @@ async def test_an_unsolicited_response_is_never_the_next_answer(
     else:
         op, error = await after_a_pooled_call(server, kind, then=push)
     assert_answered_once(server, op, error)
+
+
+# --- an answer nobody asked for, ahead of a write's own ---------------------------------------
+
+#: The writes that set a state (safe to repeat; settled by reading the booking back).
+SETS_STATE = ("cancel", "decline", "confirm", "mark_absent")
+
+
+async def write_behind_a_late_answer(
+    server: HostileServer, kind: str, stale: str, *, settling: bool
+) -> tuple[Op, Any, CalError | None]:
+    """A get (its connection left idle in the pool), then one ``kind`` on that connection,
+    whose own answer comes after a ``stale`` response nobody asked for: an unsolicited
+    response that landed after the pool's check (``unsolicited_ahead``). The write is applied.
+
+    Returns:
+        The operation, what the write returned (``None`` if it failed), and its error.
+    """
+    warm, op = make_op(server, "get", 0), make_op(server, kind, 1)
+    server.stale = stale
+    server.script("normal", "unsolicited_ahead")
+    result: Any = None
+    async with client(server, retry=RetryPolicy(attempts=3), settle=settling) as cal:
+        await perform(cal, warm)
+        bookings = cal.bookings
+        if kind == "mark_absent":
+            attendees = [MarkAbsentAttendee(email=op.email, absent=True)]
+            call = bookings.mark_absent(op.uid, attendees=attendees)
+        else:
+            call = getattr(bookings, kind)(op.uid)
+        try:
+            result = await call
+        except CalError as failure:
+            error: CalError | None = failure
+        else:
+            error = None
+        await settle()  # the server reads whatever else the client sent
+    await settle()
+    return op, result, error
+
+
+@pytest.mark.parametrize("stale", ["redirect", "503", "429", "copy"])
+@pytest.mark.parametrize("kind", SETS_STATE)
+async def test_a_write_behind_an_answer_nobody_asked_for_ends_with_its_own_booking(
+    server: HostileServer, kind: str, stale: str
+) -> None:
+    # The client reads the extra response as the write's answer; the write's own answer (it
+    # was applied) is lost. A redirect or an HTML 503 names no path, so nothing shows it is not
+    # this write's answer: the write's outcome is uncertain, and reading the booking back
+    # settles it. The 503 is retried first, as the 429 and the copy are (they are about another
+    # request); the retry is refused as already done (then settled) or, on the same connection,
+    # finds the lost answer. Repeating a state-setting write may apply it again (mark-absent).
+    op, result, error = await write_behind_a_late_answer(server, kind, stale, settling=True)
+    assert server.ledger.of(kind, op.subject), f"{kind} was never applied"
+    assert error is None, f"{kind} behind a stale {stale}: {error!r}"
+    assert result.uid == op.uid
+    if stale == "redirect":  # refused for good, never retried: only the read-back tells
+        assert result.settled, f"{kind} behind a stale redirect returned without a read-back"
+
+
+@pytest.mark.parametrize("stale", ["redirect", "503", "429", "copy"])
+@pytest.mark.parametrize("kind", SETS_STATE)
+async def test_a_write_behind_an_answer_nobody_asked_for_is_never_definitely_not_applied(
+    server: HostileServer, kind: str, stale: str
+) -> None:
+    # Without settling, the error itself says what is known: the write may have been applied.
+    op, result, error = await write_behind_a_late_answer(server, kind, stale, settling=False)
+    assert server.ledger.of(kind, op.subject), f"{kind} was never applied"
+    if error is None:
+        assert stale != "redirect", f"{kind} succeeded with a redirect meant for another request"
+        assert result.uid == op.uid
+    else:
+        assert error.may_have_been_applied is True, f"{kind} behind a stale {stale}: {error!r}"
 
 
 # --- unsafe writes and pooled connections ------------------------------------------------------

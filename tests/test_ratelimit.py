@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import pytest
 from _helpers import FakeClock, Reply, ScriptedServer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from calbookings_async import CalBookings, RateLimit, RateLimitError, RetryPolicy
 from calbookings_async._ratelimit import (
@@ -151,6 +153,65 @@ def test_the_last_value_of_a_repeated_header_wins() -> None:
     assert parse(
         ("X-RateLimit-Remaining-Default", "5"), ("x-ratelimit-remaining-default", "4")
     ) == {"default": [None, 4, None]}
+
+
+def test_a_header_spelled_in_two_letter_cases_counts_in_order_seen_again() -> None:
+    """Header names are remembered between responses; a header spelled in two cases within
+    one response still counts in the order it came, every time."""
+    pairs = (
+        ("X-RateLimit-Remaining-Twocase", "7"),
+        ("x-ratelimit-remaining-twocase", "3"),
+        ("Content-Type", "application/json"),
+    )
+    for _ in range(3):
+        assert parse(*pairs) == {"twocase": [None, 3, None]}
+        assert parse(*reversed(pairs)) == {"twocase": [None, 7, None]}
+
+
+_NAMES = st.sampled_from(
+    [
+        "X-RateLimit-Limit-Default",
+        "x-ratelimit-limit-default",
+        "X-RateLimit-Remaining-Default",
+        "X-RateLimit-Reset-Default",
+        "X-RateLimit-Limit-Booking_guests_add",
+        "X-RateLimit-Remaining-booking_guests_add",
+        "X-RateLimit-Limit",
+        "X-Request-Id",
+        "Content-Type",
+        "Date",
+    ]
+)
+_READ_AS: dict[str, float | None] = {
+    "0": 0,
+    "1": 1,
+    "120": 120,
+    "59.5": 59.5,
+    "-3": -3,
+    "junk": None,
+    "1e999": None,
+    "9" * 20: None,
+}
+_VALUES = st.sampled_from(sorted(_READ_AS))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_NAMES, _VALUES), max_size=12))
+def test_names_seen_before_parse_as_at_first_sight(pairs: list[tuple[str, str]]) -> None:
+    raw = [(name.encode(), value.encode()) for name, value in pairs]
+    first = parse_rate_limit_headers(raw)  # classifies (and remembers) every name
+    again = parse_rate_limit_headers(raw)  # every name known now
+    assert again == first
+    assert again is None or list(again) == list(first or {})
+    by_hand: dict[str, list[float | None]] = {}
+    for name, value in pairs:
+        lowered = name.lower()
+        for slot, kind in enumerate(("limit", "remaining", "reset")):
+            prefix = f"x-ratelimit-{kind}-"
+            if lowered.startswith(prefix):
+                entry = by_hand.setdefault(lowered[len(prefix) :], [None, None, None])
+                entry[slot] = _READ_AS[value]
+    assert {key: list(entry) for key, entry in (again or {}).items()} == by_hand
 
 
 def test_to_public_reads_negatives_as_zero() -> None:
