@@ -1,48 +1,16 @@
-"""A ``redis-server`` for the benchmarks that need one: a free loopback port, nothing on disk,
-stopped by its pid (the tests have their own in ``tests/_servers.py``)."""
+"""The ``redis-server`` the benchmarks that need one start: the tests' own (``tests/_servers.py``:
+a free loopback port, nothing on disk, stopped by its pid), so there is one way to run it.
+
+The benchmarks check that ``redis-server`` is installed before they make one.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import subprocess
-import time
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from _servers import RedisServer  # tests/_servers.py
 
 __all__ = ["RedisServer"]
-
-
-class RedisServer:
-    """A ``redis-server`` on a free loopback port, nothing on disk; stopped by its pid."""
-
-    def __init__(self) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.process: subprocess.Popen[bytes] | None = None
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
-        self.process = subprocess.Popen(
-            [*command, "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        give_up = time.monotonic() + 10.0
-        while time.monotonic() < give_up:
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock,
-            ):
-                sock.sendall(b"PING\r\n")
-                if sock.recv(16).startswith(b"+PONG"):
-                    return
-            time.sleep(0.02)
-        self.stop()
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.kill()  # this server's own pid only
-            process.wait(timeout=10)
