@@ -283,6 +283,13 @@ def _check_retry(retry: Any) -> RetryPolicy:
     return retry
 
 
+def _resolve_base_url(base_url: str | None) -> str:
+    """The base URL given, else ``CAL_BASE_URL`` from the environment, else Cal.com's."""
+    if base_url is None:
+        return _check_base_url(_env("CAL_BASE_URL") or DEFAULT_BASE_URL, "CAL_BASE_URL")
+    return _check_base_url(base_url)
+
+
 def _transport(
     transport: Any,
     session: aiohttp.ClientSession | None,
@@ -396,10 +403,7 @@ class CalBookings:
             client_id=client_id,
             secret_key=secret_key,
         )
-        if base_url is None:
-            url = _check_base_url(_env("CAL_BASE_URL") or DEFAULT_BASE_URL, "CAL_BASE_URL")
-        else:
-            url = _check_base_url(base_url)
+        url = _resolve_base_url(base_url)
         check_bool("settle", settle)
         options = CallOptions(
             retry=_check_retry(retry),
@@ -409,7 +413,6 @@ class CalBookings:
         )
         check_int("max_concurrency", max_concurrency, minimum=1)
         check_int("max_response_bytes", max_response_bytes, minimum=1024)
-        auth = Auth(credentials, refresh_token)
         clock = SystemClock() if clock is None else check_clock("clock", clock)
         pacer = _pacer(pacing, credentials, clock, options.timeout)
         sender = _transport(
@@ -421,16 +424,11 @@ class CalBookings:
             ssl=ssl,
             trust_env=trust_env,
         )
+        auth = Auth(credentials, refresh_token)
         session_layer = Session(
-            transport=sender,
-            base_url=url,
-            auth=auth,
-            clock=clock,
-            max_concurrency=max_concurrency,
-            options=options,
-            pacer=pacer,
-            http_client=f"aiohttp {aiohttp_version}",
-        )
+            transport=sender, base_url=url, auth=auth, clock=clock, options=options, pacer=pacer,
+            max_concurrency=max_concurrency, http_client=f"aiohttp {aiohttp_version}",
+        )  # fmt: skip
         self._attach(_Core(session_layer, pacer, credentials.kind), options)
 
     def _attach(self, core: _Core, options: CallOptions) -> None:

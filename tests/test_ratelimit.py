@@ -168,6 +168,19 @@ def test_a_header_spelled_in_two_letter_cases_counts_in_order_seen_again() -> No
         assert parse(*reversed(pairs)) == {"twocase": [None, 7, None]}
 
 
+def test_a_known_layout_reads_each_response_s_own_values() -> None:
+    """Responses with the same header names in the same order (a server's usual answer, every
+    name remembered after the first) each give their own numbers."""
+    for text, number in (("119", 119), ("118", 118), ("junk", None), ("0", 0)):
+        pairs = (("Date", text), DEFAULT_TRIPLET[0], ("X-RateLimit-Remaining-Default", text))
+        assert parse(*pairs) == {"default": [120, number, None]}
+
+
+def test_any_iterable_of_pairs_is_read() -> None:
+    pairs = ((name.encode(), value.encode()) for name, value in DEFAULT_TRIPLET)
+    assert parse_rate_limit_headers(pairs) == {"default": (120, 119, 60)}
+
+
 _NAMES = st.sampled_from(
     [
         "X-RateLimit-Limit-Default",
