@@ -219,7 +219,14 @@ class _State:
                     window["opened"] = self.late
                 if seen.end_in is not None:
                     end = self.late + max(seen.end_in, 0.0)
-                    if self._server_rolled(window, end):
+                    if self._server_rolled(window, end) and self.now >= float(window["end"]):
+                        # The window held here has ended too (no step came between its end
+                        # and this answer): the answer is about the server's next window. The
+                        # old count is no longer owed: roll as at any window's end (what is in
+                        # flight may count in the new one), which now ends with the server's.
+                        used = self.in_flight(name)
+                        window.update(gen=self.late, opened=self.late, end=end, used=used)
+                    elif self._server_rolled(window, end):
                         # The server's window ended before the end held here (that bound was
                         # late) and a new one began with requests granted in this one. They
                         # count in the server's new window, which ends later: the window here

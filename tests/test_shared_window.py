@@ -81,6 +81,26 @@ def test_a_server_window_that_rolled_before_the_end_held_is_followed() -> None:
     assert granted(out) == 10
 
 
+def test_an_answer_about_the_next_window_after_the_end_held_starts_it_afresh() -> None:
+    """The end held (110) was right and passed with no step; a request granted at 109.9 landed
+    in the server's next window and its answer (at 111) reports that window's end. The old
+    window's count is not owed to the new one: keeping it held a light load back for a whole
+    window (the 1.4 s holds at 0.8 x the budget)."""
+    record, out = step(None, 100.0, given("a", want(4)))
+    gen = out.grants[0].gens["default"]
+    first = Observation(gen=gen, limit=10, counted=4, end_in=10.0)  # held: ends at 110
+    record, out = step(record, 100.0, given("a", observations={"default": first}))
+    record, out = step(record, 109.9, given("a", want(4)))  # 8 of 10 used
+    assert granted(out) == 4
+    nxt = Observation(gen=gen, limit=10, counted=1, end_in=60.0)  # the server's next: 171
+    record, out = step(record, 111.0, given("a", observations={"default": nxt}))
+    view = out.windows["default"]
+    assert view.end_in == 60.0
+    assert view.used == 1  # what the server's new window counted, not the old window's 8
+    record, out = step(record, 111.5, given("a", want(10)))
+    assert granted(out) == 9
+
+
 def test_a_report_a_little_later_than_the_end_held_keeps_the_window() -> None:
     record, out = step(None, 100.0, given("a", want(4)))
     gen = out.grants[0].gens["default"]
