@@ -219,21 +219,17 @@ class _State:
                     window["opened"] = self.late
                 if seen.end_in is not None:
                     end = self.late + max(seen.end_in, 0.0)
-                    if self._server_rolled(window, end) and self.now >= float(window["end"]):
-                        # The window held here has ended too (no step came between its end
-                        # and this answer): the answer is about the server's next window. The
-                        # old count is no longer owed: roll as at any window's end (what is in
-                        # flight may count in the new one), which now ends with the server's.
-                        used = self.in_flight(name)
+                    if self._server_rolled(window, end):
+                        # The answer is about the server's next window: the end held here has
+                        # passed with no step since, or it was late (it is learned from
+                        # whole-second resets) and the server rolled first. Roll as at any
+                        # window's end: what is in flight (every process's requests granted and
+                        # not yet answered, those granted just before the server rolled among
+                        # them) may count in the new one, on top of what the server says it
+                        # counted there (this answer's own request included, no longer in
+                        # flight). The old window's count is not owed.
+                        used = self.in_flight(name) + (seen.counted or 0)
                         window.update(gen=self.late, opened=self.late, end=end, used=used)
-                    elif self._server_rolled(window, end):
-                        # The server's window ended before the end held here (that bound was
-                        # late) and a new one began with requests granted in this one. They
-                        # count in the server's new window, which ends later: the window here
-                        # now ends with it, in a new generation, and keeps its count (every
-                        # grant since it opened: at least what the server's new window holds).
-                        window.update(gen=self.late, end=end)
-                        window["used"] = max(int(window["used"]), self.in_flight(name))
                     elif window["end"] is None or end < window["end"]:
                         window["end"] = end
                 if seen.counted is not None and seen.counted > window["used"]:

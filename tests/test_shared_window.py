@@ -63,7 +63,8 @@ def test_a_reported_end_rolls_the_window_and_in_flight_requests_start_the_next()
 def test_a_server_window_that_rolled_before_the_end_held_is_followed() -> None:
     """The end held was late: the server's window ended at 103, a new one began with requests
     this window granted at 104, and it ends at 164. Rolling at the old end (110) and granting a
-    full window then would overshoot the server's window by what was sent from 104 on."""
+    full window then would overshoot the server's window by what was sent from 104 on; keeping
+    the old window's whole count (8) would leave it short by the 4 granted before 103."""
     record, out = step(None, 100.0, given("a", want(4)))
     gen = out.grants[0].gens["default"]
     first = Observation(gen=gen, limit=10, counted=4, end_in=10.0)  # held: ends at 110
@@ -74,11 +75,30 @@ def test_a_server_window_that_rolled_before_the_end_held_is_followed() -> None:
     record, out = step(record, 105.0, given("a", observations={"default": rolled}))
     view = out.windows["default"]
     assert view.end_in == 60.0
-    assert view.used == 8  # every grant since the window opened still counts
+    assert view.used == 4  # what the server counts in its new window; nothing is in flight
     record, out = step(record, 111.0, given("a", want(10)))
-    assert granted(out) == 2  # not a fresh window at 110: the server's runs until 165
+    assert granted(out) == 6  # not a fresh window at 110: the server's runs until 165, 4 in it
     record, out = step(record, 165.5, given("a", want(10)))
     assert granted(out) == 10
+
+
+def test_a_server_window_that_rolled_early_counts_what_others_have_in_flight() -> None:
+    """The same late end, two processes: b's three requests granted at 104 are unanswered when
+    a's answer reports the server's new window (which counted a's one request). All four may
+    count there, so six are left, not seven."""
+    record, out = step(None, 100.0, given("a", want(4)))
+    gen = out.grants[0].gens["default"]
+    first = Observation(gen=gen, limit=10, counted=4, end_in=10.0)  # held: ends at 110
+    record, out = step(record, 100.0, given("a", observations={"default": first}))
+    record, out = step(record, 104.0, given("b", want(3)))  # 7 of 10 used here
+    assert granted(out) == 3
+    record, out = step(record, 104.0, given("a", want(1)))
+    assert granted(out) == 1
+    rolled = Observation(gen=gen, limit=10, counted=1, end_in=60.0)  # the server: ends at 164
+    record, out = step(record, 105.0, given("a", observations={"default": rolled}))
+    assert out.windows["default"].used == 4
+    record, out = step(record, 106.0, given("a", want(10)))
+    assert granted(out) == 6
 
 
 def test_an_answer_about_the_next_window_after_the_end_held_starts_it_afresh() -> None:
