@@ -70,6 +70,10 @@ async def _serve(ports: Any, results: Any, stop: Any) -> None:
                 return
             results.put(dict(log))
             log.update(accepted={}, rejected=0, blocks=0, times=[], trace=[])
+            # Each row starts on a fresh server window, as its fresh pacer file or key prefix
+            # assumes: a window the previous row left half used (or a block it left) is not
+            # this row's doing.
+            emu.reset_rate_limits()
 
 
 def _instrument(throttler: Any) -> dict[str, Any]:
