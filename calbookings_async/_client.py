@@ -290,6 +290,19 @@ def _resolve_base_url(base_url: str | None) -> str:
     return _check_base_url(base_url)
 
 
+def _client_options(
+    retry: RetryPolicy | None, timeout: float | Timeout, settle: bool, journal: Journal | None
+) -> CallOptions:
+    """A client's call options from its arguments, each checked."""
+    check_bool("settle", settle)
+    return CallOptions(
+        retry=_check_retry(retry),
+        timeout=Timeout.of(timeout),
+        settle=settle,
+        journal=_check_journal(journal),
+    )
+
+
 def _transport(
     transport: Any,
     session: aiohttp.ClientSession | None,
@@ -404,13 +417,7 @@ class CalBookings:
             secret_key=secret_key,
         )
         url = _resolve_base_url(base_url)
-        check_bool("settle", settle)
-        options = CallOptions(
-            retry=_check_retry(retry),
-            timeout=Timeout.of(timeout),
-            settle=settle,
-            journal=_check_journal(journal),
-        )
+        options = _client_options(retry, timeout, settle, journal)
         check_int("max_concurrency", max_concurrency, minimum=1)
         check_int("max_response_bytes", max_response_bytes, minimum=1024)
         clock = SystemClock() if clock is None else check_clock("clock", clock)
@@ -424,11 +431,16 @@ class CalBookings:
             ssl=ssl,
             trust_env=trust_env,
         )
-        auth = Auth(credentials, refresh_token)
         session_layer = Session(
-            transport=sender, base_url=url, auth=auth, clock=clock, options=options, pacer=pacer,
-            max_concurrency=max_concurrency, http_client=f"aiohttp {aiohttp_version}",
-        )  # fmt: skip
+            transport=sender,
+            base_url=url,
+            auth=Auth(credentials, refresh_token),
+            clock=clock,
+            max_concurrency=max_concurrency,
+            options=options,
+            pacer=pacer,
+            http_client=f"aiohttp {aiohttp_version}",
+        )
         self._attach(_Core(session_layer, pacer, credentials.kind), options)
 
     def _attach(self, core: _Core, options: CallOptions) -> None:
