@@ -71,6 +71,21 @@ _RETRY = 0.25
 #: retry period, with room for a loaded machine); see ``_shared_window``.
 _REJOIN = 1.0
 _USE_LOCAL = object()  # what a waiter gets when the store is down and pacing turns local
+#: Longest a process keeps slots taken ahead before it uses them or gives them back (cut to a
+#: quarter of the in-flight TTL and of the window): a 429 another process saw reaches it at its
+#: next step, and slots it no longer needs go back to the others soon.
+_AHEAD_FOR = 0.5
+
+
+class _Ahead:
+    """Slots of one route granted ahead of its requests (``count`` left, until ``expires``)."""
+
+    __slots__ = ("count", "expires", "gens")
+
+    def __init__(self, gens: dict[str, float], count: int, expires: float) -> None:
+        self.gens = gens
+        self.count = count
+        self.expires = expires
 
 
 class _Ticket:
@@ -129,6 +144,9 @@ class SharedPacer:
         fallback: ``"local"`` or ``"wait"`` when the store cannot be reached (module docstring).
         max_wait: Longest a request may be held, in seconds (as ``AdaptivePacer``).
         flush_after: Seconds responses' news may wait for a step to ride along with.
+        take_ahead: The most slots of a route a step may grant beyond the requests waiting,
+            while its windows are far from full (0: none). The next requests then go at once,
+            without a round trip; slots not used within half a second go back.
     """
 
     def __init__(
@@ -143,6 +161,7 @@ class SharedPacer:
         fallback: Literal["local", "wait"] = "local",
         max_wait: float = 65.0,
         flush_after: float = 0.05,
+        take_ahead: int = 8,
     ) -> None:
         if limit is not None:
             check_int("limit", limit, minimum=1)
@@ -153,6 +172,8 @@ class SharedPacer:
             raise InvalidArgumentError("fallback", f"expected 'local' or 'wait', got {fallback!r}")
         check_number("max_wait", max_wait, minimum=0.0)
         check_number("flush_after", flush_after, minimum=0.0)
+        check_int("take_ahead", take_ahead, minimum=0)
+        self._take_ahead = take_ahead
         self.clock: Clock = SystemClock() if clock is None else check_clock("clock", clock)
         self._now = self.clock.monotonic
         self._make_store = store
@@ -177,6 +198,8 @@ class SharedPacer:
         # name -> [gen, our requests sent in it, those answered with the server's count]
         self._sent: dict[str, list[float]] = {}
         self._in_flight: collections.Counter[str] = collections.Counter()
+        self._ahead: dict[str, _Ahead] = {}  # route -> slots granted ahead of its requests
+        self._declared: dict[str, list[tuple[str, int, float]]] = {}
         self._waits: dict[str, tuple[float, bool, str]] = {}
         self._wake_at: float | None = None
         self._window_nap = False
@@ -224,10 +247,21 @@ class SharedPacer:
         self._store = self._make_store(binding.credential_id)
 
     def try_acquire(self, operation: Operation) -> _Ticket | None:
-        """A ticket at once for a route the server does not pace (else ``None``: ask the store)."""
-        if self._routes.get(operation.name) == [] or not waits_enabled():
-            return self._unpaced(operation.name)
-        return None
+        """A ticket at once for a route the server does not pace, or from the slots a step
+        granted ahead (else ``None``: ask the store)."""
+        route = operation.name
+        if self._routes.get(route) == [] or not waits_enabled():
+            return self._unpaced(route)
+        ahead = self._ahead.get(route)
+        if ahead is None or ahead.count <= 0:
+            return None
+        if self._now() >= ahead.expires:
+            del self._ahead[route]  # given back with the next step
+            self._kick(flush=True)
+            return None
+        ahead.count -= 1
+        self._requests += 1
+        return self._take(route, ahead.gens)
 
     async def acquire(self, operation: Operation) -> _Ticket:
         """Wait until the shared windows have room for one more request of ``operation``."""
@@ -277,6 +311,7 @@ class SharedPacer:
         if status == 429:
             self._blocks += 1
             self._urgent = True
+            self._ahead.clear()  # counted until the next step gives them back; never sent
         self._kick(flush=True)
 
     def _observe(
@@ -364,13 +399,23 @@ class SharedPacer:
 
     async def _pump(self) -> None:
         try:
-            while self._waiters or self._seen or self._learned_routes or self._in_flight_total():
+            while (
+                self._waiters
+                or self._seen
+                or self._learned_routes
+                or self._ahead
+                or self._in_flight_total()
+            ):
                 if not self._waiters and not self._urgent:
-                    # Only news, or a heartbeat: let more news gather, and requests arrive.
+                    # Only news, or a heartbeat, or slots taken ahead to give back when they
+                    # expire: let more news gather, and requests arrive.
                     due = self._flush_after if (self._seen or self._learned_routes) else None
                     self._heartbeat_nap = due is None
                     if due is None:
                         due = max(self._last_step + self._ttl_value() / 3 - self._now(), 0.0)
+                        if self._ahead:
+                            soonest = min(a.expires for a in self._ahead.values())
+                            due = min(due, max(soonest - self._now(), 0.0))
                     try:
                         if await self._nap(due):
                             continue  # poked: look again
@@ -428,13 +473,21 @@ class SharedPacer:
         await self._serve(output, sent_at)
 
     def _wants(self) -> list[tuple[str, list[tuple[str, int, float]], int]]:
+        """What this step asks for: a slot per waiting request, by route; and, for a route
+        whose slots taken ahead run low, none (the step may grant more ahead)."""
         counts: dict[str, int] = {}
-        declared: dict[str, list[tuple[str, int, float]]] = {}
+        declared = self._declared
         for waiter in self._waiters:
             waiter.asked += 1
             operation = waiter.operation
             counts[operation.name] = counts.get(operation.name, 0) + 1
             declared[operation.name] = [(r.name, r.limit, r.window) for r in operation.limits]
+        now = self._now()
+        for route, ahead in list(self._ahead.items()):
+            if now >= ahead.expires:
+                del self._ahead[route]  # given back: no longer in what this step reports
+            elif ahead.count <= self._take_ahead // 2:
+                counts.setdefault(route, 0)
         return [(route, declared[route], count) for route, count in counts.items()]
 
     def _input(
@@ -458,18 +511,28 @@ class SharedPacer:
         for name, (view, at) in self._views.items():
             end_in = None if view.end_in is None else view.end_in - (now - at)
             views[name] = WindowView(view.limit, view.length, view.used, end_in)
+        # Slots taken ahead count as requests in flight until they are used or given back.
+        in_flight = collections.Counter(self._in_flight)
+        for ahead in self._ahead.values():
+            for name in ahead.gens:
+                in_flight[name] += ahead.count
+        spare = {}
+        for route, _declared, _count in wants:
+            ahead = self._ahead.get(route)
+            spare[route] = max(self._take_ahead - (0 if ahead is None else ahead.count), 0)
         given = StepInput(
             worker=self._worker,
             ttl=self._ttl_value(),
             default_limit=self._limit or 120,
             default_length=self._length,
             wants=wants,
-            in_flight={name: count for name, count in self._in_flight.items() if count > 0},
+            in_flight={name: count for name, count in in_flight.items() if count > 0},
             observations=observations,
             routes=learned,
             views=views,
             known=self._paced_alone or now - self._last_step < _RECORD_TTL,
             rejoin=_REJOIN,
+            spare=spare,
         )
         return given, seen, learned
 
@@ -491,6 +554,11 @@ class SharedPacer:
 
     def _absorb(self, output: StepOutput, sent_at: float) -> None:
         self._routes.update(output.routes)
+        blocked = {name for name, view in output.windows.items() if view.blocked_in}
+        if blocked:  # a 429 another process saw: slots taken ahead are not used
+            for route, ahead in list(self._ahead.items()):
+                if blocked.intersection(ahead.gens):
+                    del self._ahead[route]
         self._views = {name: (view, sent_at) for name, view in output.windows.items()}
         self._workers = output.workers
         self._most_workers = max(self._most_workers, output.workers)
@@ -511,9 +579,12 @@ class SharedPacer:
             else:
                 waiting.append(waiter)
         self._waiters = waiting
-
-        # Grants left over went to waiters cancelled meanwhile: not sent, counted in the window
-        # (safe), and gone from the in-flight count this process reports at its next step.
+        # Grants left over (taken ahead, or meant for waiters cancelled meanwhile) are kept for
+        # the next requests of their route: counted in the window and in flight until they are
+        # used or expire (then gone from the in-flight count the next step reports).
+        for route, count in left.items():
+            if count > 0:
+                self._keep_ahead(route, granted[route].gens, count, output, sent_at)
         self._refuse_long_waits(output, sent_at)
         if self._waiters:
             delays = []
@@ -534,7 +605,32 @@ class SharedPacer:
             finally:
                 self._window_nap = False
 
+    def _keep_ahead(
+        self, route: str, gens: dict[str, float], count: int, output: StepOutput, now: float
+    ) -> None:
+        """Keep ``count`` slots of ``route`` for its next requests. Any kept before are in the
+        windows now current too (counted in flight when they rolled): they take these gens."""
+        ahead = self._ahead.get(route)
+        life = min(_AHEAD_FOR, self._ttl_value() / 4)
+        for name in gens:
+            view = output.windows.get(name)
+            if view is not None:
+                life = min(life, view.length / 4)
+        held = 0 if ahead is None or now >= ahead.expires else ahead.count
+        self._ahead[route] = _Ahead(gens, held + count, now + life)
+
     def _issue(self, route: str, gens: dict[str, float], waiter: _Waiter, now: float) -> _Ticket:
+        ticket = self._take(route, gens)
+        self._requests += 1
+        held = now - waiter.first_wait
+        if waiter.asked > 1:
+            self._held += 1
+            self._held_seconds += held
+            self._longest_hold = max(self._longest_hold, held)
+        return ticket
+
+    def _take(self, route: str, gens: dict[str, float]) -> _Ticket:
+        """A ticket for one request sent in the windows ``gens``."""
         ticket = _Ticket(route, tuple(gens))
         ticket.gens = gens
         for name, gen in gens.items():
@@ -544,12 +640,6 @@ class SharedPacer:
             sent[1] += 1
             ticket.numbers[name] = int(sent[1])
             self._in_flight[name] += 1
-        self._requests += 1
-        held = now - waiter.first_wait
-        if waiter.asked > 1:
-            self._held += 1
-            self._held_seconds += held
-            self._longest_hold = max(self._longest_hold, held)
         return ticket
 
     def _unpaced(self, route: str) -> _Ticket:
@@ -587,6 +677,7 @@ class SharedPacer:
         return 1.0 / max(self._most_workers, ASSUMED_PROCESSES)
 
     async def _store_down(self, problem: StoreUnavailable) -> None:
+        self._ahead.clear()  # the store counts them until their TTL; pacing turns local
         if self._fallback == "local":
             if self._local is None:
                 logger.warning(
@@ -692,6 +783,7 @@ class SharedPacer:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self._ahead.clear()  # given back by the farewell
         if self._store is not None:
             await self._farewell(self._store)
             await self._store.aclose()
@@ -747,7 +839,7 @@ class FilePacer(SharedPacer):
             ``~/Library/Caches/calbookings``). One file serves every credential, each in its
             own record keyed by the credential's digest.
         **options: ``limit``, ``window``, ``clock``, ``in_flight_ttl``, ``fallback``,
-            ``max_wait``, ``flush_after``, as for :class:`SharedPacer`.
+            ``max_wait``, ``flush_after``, ``take_ahead``, as for :class:`SharedPacer`.
 
     Raises:
         InvalidArgumentError: ``path`` is not a path or its directory cannot be created. A file

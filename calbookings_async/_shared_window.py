@@ -66,6 +66,8 @@ class WindowView:
     length: float
     used: int
     end_in: float | None
+    #: Seconds until a 429's block ends (``None``: not blocked).
+    blocked_in: float | None = None
 
 
 @dataclass
@@ -86,6 +88,9 @@ class StepInput:
     #: store was down tries it again (and stops sending alone).
     known: bool = False
     rejoin: float = 1.0
+    #: Route -> the most slots it may get beyond its wants, taken ahead while its windows are
+    #: far from full (see :meth:`_State.spare`). A want of 0 asks for these alone.
+    spare: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -276,6 +281,8 @@ class _State:
             windows = [self.window(n, *_declared(declared, n)) for n in names]
             room = min((self._room(w) for w in windows), default=count)
             got = max(0, min(count, room))
+            if got == count:
+                got += self._spare(windows, self.given.spare.get(route, 0))
             if got:
                 for name, window in zip(names, windows, strict=True):
                     if window["opened"] is None:
@@ -288,6 +295,22 @@ class _State:
             if got < count:
                 waits[route] = self._wait(names, windows)
         return grants, waits
+
+    def _spare(self, windows: list[dict[str, Any]], most: int) -> int:
+        """Slots a route may take ahead, beyond its wants: at most ``most``, and at most a
+        quarter of an equal part (one kept back for each process) of what every one of its
+        windows has left.
+
+        Taken-ahead slots are granted like any (counted in the window, and in flight for their
+        process until it uses or returns them), so they never let more through than the
+        window allows; they spare the process a round trip for each of its next requests. As a
+        window fills, the parts shrink to nothing, and requests go back to one step each.
+        """
+        if most <= 0 or not windows:
+            return 0
+        processes = max(len(self.flights), 1)
+        left = min(self._room(window) for window in windows) - processes
+        return max(0, min(most, left // (4 * processes)))
 
     def _room(self, window: dict[str, Any]) -> int:
         if window["blocked"] is not None and self.now < window["blocked"]:
@@ -318,12 +341,13 @@ class _State:
 
     def view(self, name: str) -> WindowView:
         window = self.windows[name]
-        end = window["end"]
+        end, blocked = window["end"], window["blocked"]
         return WindowView(
             limit=int(window["limit"]),
             length=float(window["len"]),
             used=int(window["used"]),
             end_in=None if end is None else end - self.now,
+            blocked_in=None if blocked is None or blocked <= self.now else blocked - self.now,
         )
 
 

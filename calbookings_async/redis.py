@@ -51,8 +51,8 @@ class RedisPacer(SharedPacer):
         prefix: Prepended to every key.
         timeout: Seconds one round trip to Redis may take before the store counts as down.
         **options: ``limit``, ``window``, ``clock``, ``in_flight_ttl``, ``fallback``
-            (``"local"``, the default, or ``"wait"``), ``max_wait``, ``flush_after``: see
-            :class:`~calbookings_async.FilePacer`.
+            (``"local"``, the default, or ``"wait"``), ``max_wait``, ``flush_after``,
+            ``take_ahead``: see :class:`~calbookings_async.FilePacer`.
 
     Raises:
         InvalidArgumentError: ``client`` is not a Redis client, or an option is malformed.
