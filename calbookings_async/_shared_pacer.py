@@ -199,6 +199,7 @@ class SharedPacer:
         self._sent: dict[str, list[float]] = {}
         self._in_flight: collections.Counter[str] = collections.Counter()
         self._ahead: dict[str, _Ahead] = {}  # route -> slots granted ahead of its requests
+        self._returned: dict[str, tuple[float, int]] = {}  # name -> (gen, slots) not used
         self._declared: dict[str, list[tuple[str, int, float]]] = {}
         self._waits: dict[str, tuple[float, bool, str]] = {}
         self._wake_at: float | None = None
@@ -256,7 +257,7 @@ class SharedPacer:
         if ahead is None or ahead.count <= 0:
             return None
         if self._now() >= ahead.expires:
-            del self._ahead[route]  # given back with the next step
+            self._give_back(route)
             self._kick(flush=True)
             return None
         ahead.count -= 1
@@ -311,7 +312,7 @@ class SharedPacer:
         if status == 429:
             self._blocks += 1
             self._urgent = True
-            self._ahead.clear()  # counted until the next step gives them back; never sent
+            self._give_back(*self._ahead)  # not sent into a block
         self._kick(flush=True)
 
     def _observe(
@@ -403,13 +404,15 @@ class SharedPacer:
                 self._waiters
                 or self._seen
                 or self._learned_routes
+                or self._returned
                 or self._ahead
                 or self._in_flight_total()
             ):
                 if not self._waiters and not self._urgent:
                     # Only news, or a heartbeat, or slots taken ahead to give back when they
                     # expire: let more news gather, and requests arrive.
-                    due = self._flush_after if (self._seen or self._learned_routes) else None
+                    news = self._seen or self._learned_routes or self._returned
+                    due = self._flush_after if news else None
                     self._heartbeat_nap = due is None
                     if due is None:
                         due = max(self._last_step + self._ttl_value() / 3 - self._now(), 0.0)
@@ -454,11 +457,11 @@ class SharedPacer:
                 self._key, functools.partial(_run_step, given=given), ttl=_RECORD_TTL
             )
         except StoreUnavailable as problem:
-            self._restore_news(seen, learned)
+            self._restore_news(seen, learned, given)
             await self._store_down(problem)
             return
         except Exception as problem:  # a store that cannot work (a corrupt file): say so
-            self._restore_news(seen, learned)
+            self._restore_news(seen, learned, given)
             for waiter in list(self._waiters):
                 self._waiters.remove(waiter)
                 if not waiter.future.done():
@@ -485,7 +488,7 @@ class SharedPacer:
         now = self._now()
         for route, ahead in list(self._ahead.items()):
             if now >= ahead.expires:
-                del self._ahead[route]  # given back: no longer in what this step reports
+                self._give_back(route)  # with this step
             elif ahead.count <= self._take_ahead // 2:
                 counts.setdefault(route, 0)
         return [(route, declared[route], count) for route, count in counts.items()]
@@ -533,7 +536,9 @@ class SharedPacer:
             known=self._paced_alone or now - self._last_step < _RECORD_TTL,
             rejoin=_REJOIN,
             spare=spare,
+            returned=self._returned,
         )
+        self._returned = {}  # put back if the step fails
         return given, seen, learned
 
     def _counted(self, name: str, seen: _Seen) -> int | None:
@@ -546,7 +551,11 @@ class SharedPacer:
             return seen.counted  # an earlier window of ours: ours sent after it, at most
         return seen.top + int(sent[1] - sent[2])
 
-    def _restore_news(self, seen: dict[str, _Seen], learned: dict[str, list[str]]) -> None:
+    def _restore_news(
+        self, seen: dict[str, _Seen], learned: dict[str, list[str]], given: StepInput
+    ) -> None:
+        for name, (gen, count) in given.returned.items():
+            self._count_back(name, gen, count)
         for name, item in seen.items():
             self._seen.setdefault(name, item)
         for route, names in learned.items():
@@ -555,10 +564,8 @@ class SharedPacer:
     def _absorb(self, output: StepOutput, sent_at: float) -> None:
         self._routes.update(output.routes)
         blocked = {name for name, view in output.windows.items() if view.blocked_in}
-        if blocked:  # a 429 another process saw: slots taken ahead are not used
-            for route, ahead in list(self._ahead.items()):
-                if blocked.intersection(ahead.gens):
-                    del self._ahead[route]
+        if blocked:  # a 429 another process saw: slots taken ahead are not sent into it
+            self._give_back(*(r for r, a in self._ahead.items() if blocked.intersection(a.gens)))
         self._views = {name: (view, sent_at) for name, view in output.windows.items()}
         self._workers = output.workers
         self._most_workers = max(self._most_workers, output.workers)
@@ -604,6 +611,20 @@ class SharedPacer:
                 await self._nap(max(min(delays), 0.01))
             finally:
                 self._window_nap = False
+
+    def _give_back(self, *routes: str) -> None:
+        """Stop using the slots taken ahead for ``routes``; the next step gives them back."""
+        for route in routes:
+            ahead = self._ahead.pop(route)
+            if ahead.count > 0:
+                for name, gen in ahead.gens.items():
+                    self._count_back(name, gen, ahead.count)
+
+    def _count_back(self, name: str, gen: float, count: int) -> None:
+        held = self._returned.get(name)
+        if held is not None and held[0] == gen:
+            count += held[1]
+        self._returned[name] = (gen, count)  # slots of an older window: counted there, safe
 
     def _keep_ahead(
         self, route: str, gens: dict[str, float], count: int, output: StepOutput, now: float
@@ -677,7 +698,7 @@ class SharedPacer:
         return 1.0 / max(self._most_workers, ASSUMED_PROCESSES)
 
     async def _store_down(self, problem: StoreUnavailable) -> None:
-        self._ahead.clear()  # the store counts them until their TTL; pacing turns local
+        self._give_back(*self._ahead)  # pacing turns local; given back when the store answers
         if self._fallback == "local":
             if self._local is None:
                 logger.warning(
@@ -783,7 +804,7 @@ class SharedPacer:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._ahead.clear()  # given back by the farewell
+        self._give_back(*self._ahead)  # with the farewell
         if self._store is not None:
             await self._farewell(self._store)
             await self._store.aclose()

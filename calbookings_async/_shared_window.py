@@ -91,6 +91,9 @@ class StepInput:
     #: Route -> the most slots it may get beyond its wants, taken ahead while its windows are
     #: far from full (see :meth:`_State.spare`). A want of 0 asks for these alone.
     spare: dict[str, int] = field(default_factory=dict)
+    #: Limit name -> (window generation, slots): slots granted ahead in that window and never
+    #: used. They come off its count while it is still the current window.
+    returned: dict[str, tuple[float, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -208,7 +211,12 @@ class _State:
         return window
 
     def learn(self) -> None:
-        """Apply the observations and the route names this process brings."""
+        """Apply the slots given back, the observations and the route names this process
+        brings."""
+        for name, (gen, count) in self.given.returned.items():
+            window = self.windows.get(name)
+            if window is not None and window["gen"] == gen:
+                window["used"] = max(int(window["used"]) - count, 0)
         for name, seen in self.given.observations.items():
             window = self.window(name, seen.limit)
             if seen.limit is not None and seen.limit >= 1:
@@ -281,8 +289,8 @@ class _State:
             windows = [self.window(n, *_declared(declared, n)) for n in names]
             room = min((self._room(w) for w in windows), default=count)
             got = max(0, min(count, room))
-            if got == count:
-                got += self._spare(windows, self.given.spare.get(route, 0))
+            if got == count and windows:
+                got += self._spare(room - got, self.given.spare.get(route, 0))
             if got:
                 for name, window in zip(names, windows, strict=True):
                     if window["opened"] is None:
@@ -296,21 +304,20 @@ class _State:
                 waits[route] = self._wait(names, windows)
         return grants, waits
 
-    def _spare(self, windows: list[dict[str, Any]], most: int) -> int:
+    def _spare(self, room: int, most: int) -> int:
         """Slots a route may take ahead, beyond its wants: at most ``most``, and at most a
-        quarter of an equal part (one kept back for each process) of what every one of its
-        windows has left.
+        quarter of an equal part (one kept back for each process) of the ``room`` its fullest
+        window has left after the wants.
 
         Taken-ahead slots are granted like any (counted in the window, and in flight for their
         process until it uses or returns them), so they never let more through than the
         window allows; they spare the process a round trip for each of its next requests. As a
         window fills, the parts shrink to nothing, and requests go back to one step each.
         """
-        if most <= 0 or not windows:
+        if most <= 0:
             return 0
         processes = max(len(self.flights), 1)
-        left = min(self._room(window) for window in windows) - processes
-        return max(0, min(most, left // (4 * processes)))
+        return max(0, min(most, (room - processes) // (4 * processes)))
 
     def _room(self, window: dict[str, Any]) -> int:
         if window["blocked"] is not None and self.now < window["blocked"]:

@@ -426,3 +426,56 @@ async def test_a_client_paces_through_the_file(
         assert cal.pacer is pacer
         assert pacer.stats.limits == {"default": 3}
         assert pacer.stats.requests == 2
+
+
+# --- slots taken ahead ----------------------------------------------------------------------------
+
+
+async def test_slots_taken_ahead_go_without_a_round_trip(make_pacer: Any) -> None:
+    pacer = make_pacer(limit=100, take_ahead=8)
+    await pacer.acquire(GET)
+    assert pacer.round_trips == 1
+    # 99 left, one kept back for the one process, a quarter of that: 24, at most 8.
+    ahead = [pacer.try_acquire(GET) for _ in range(9)]
+    assert all(ticket is not None for ticket in ahead[:8])
+    assert ahead[8] is None  # used up: the next request asks the store
+    assert pacer.round_trips == 1
+    assert pacer.stats.requests == 9
+    assert pacer.stats.held == 0
+
+
+@pytest.mark.parametrize("make_pacer", ["sqlite"], indirect=True)
+async def test_slots_taken_ahead_and_not_used_go_back_to_the_others(
+    make_pacer: Any, gate: GateClock
+) -> None:
+    # Time passes in this test: only the SQLite store reads the gate clock.
+    first, second = make_pacer(limit=20, take_ahead=8), make_pacer(limit=20)
+    await first.acquire(GET)  # 1, and 4 ahead (19 left, 1 kept back, a quarter of 18)
+    assert first.try_acquire(GET) is not None  # its own, without a round trip
+    await take(second, 15)  # 20 of 20 counted: 2 in flight, 3 ahead, 15 for second
+    waiter = await held(second)
+    await gate.advance(0.5)  # first's 3 unused expire, given back by its next step
+    await settle()
+    assert first.try_acquire(GET) is None
+    await gate.advance(0.5)  # second looks again (no response bounded the window: 0.5 s naps)
+    assert waiter.done()  # one of the three given back, in the same window
+    assert len(await take(second, 2)) == 2  # and the other two
+    await cancel(await held(second))  # 20 counted again: nothing more
+
+
+@pytest.mark.parametrize("make_pacer", ["sqlite"], indirect=True)
+async def test_a_429_anywhere_stops_the_use_of_slots_taken_ahead(
+    make_pacer: Any, gate: GateClock
+) -> None:
+    # Time passes in this test: only the SQLite store reads the gate clock.
+    first, second = make_pacer(limit=100, take_ahead=8), make_pacer(limit=100, take_ahead=8)
+    ours = await second.acquire(GET)  # and 8 ahead
+    (theirs,) = await take(first, 1)  # and some ahead
+    first.release(theirs, 429, report(100, 0, 40))
+    assert first.try_acquire(GET) is None  # its own 429: at once
+    await settle()  # the 429 reaches the store at once
+    assert second.try_acquire(GET) is not None  # second has not heard yet
+    second.release(ours, 200, report(100, 90, 40))
+    await flushed(gate)  # second's next step hears of the block
+    assert second.try_acquire(GET) is None
+    assert second.stats.waiting == 0

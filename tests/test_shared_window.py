@@ -17,14 +17,8 @@ GET = ("bookings.get", [], 1)
 
 
 def given(worker: str, wants: list[Any] | None = None, **kwargs: Any) -> StepInput:
-    return StepInput(
-        worker=worker,
-        ttl=30.0,
-        default_limit=10,
-        default_length=60.0,
-        wants=wants or [],
-        **kwargs,
-    )
+    kwargs.setdefault("default_limit", 10)
+    return StepInput(worker=worker, ttl=30.0, default_length=60.0, wants=wants or [], **kwargs)
 
 
 def want(count: int, route: str = "bookings.get", declared: Any = ()) -> list[Any]:
@@ -273,3 +267,48 @@ def test_a_store_clock_known_within_a_round_trip_errs_late() -> None:
     assert out.windows["default"].end_in == pytest.approx(5.4)  # ends at 105.4, from 100.0
     record, out = step(record, StoreTime(105.3, 105.7), given("a", want(1)))
     assert granted(out) == 0  # 105.3 might still be before the end
+
+
+# --- slots taken ahead ----------------------------------------------------------------------------
+
+
+def test_a_window_far_from_full_grants_slots_ahead_and_counts_them_in_flight() -> None:
+    roomy = {"bookings.get": 8}
+    record, out = step(None, 100.0, given("a", want(1), default_limit=100, spare=roomy))
+    # 99 left after the want, one kept back for the one process, a quarter of that: 24; at most 8.
+    assert granted(out) == 1 + 8
+    assert out.windows["default"].used == 9
+    # Counted as this process's requests in flight: a window that rolls now starts with them.
+    assert json.loads(record)["f"]["a"]["n"] == {"default": 9}
+
+
+def test_slots_ahead_shrink_as_the_window_fills_and_never_pass_the_limit() -> None:
+    roomy = {"bookings.get": 8}
+    record: bytes | None = None
+    total, aheads = 0, []
+    for worker in "abcd" * 12:
+        record, out = step(record, 100.0, given(worker, want(1), default_limit=100, spare=roomy))
+        got = granted(out)
+        total += got
+        aheads.append(max(got - 1, 0))
+    assert total == 100  # the whole window, not one more
+    assert aheads[0] == 8  # alone at first (one process known)
+    assert 0 < aheads[8] < 8  # four processes known, 100 - 8 - ... left: a smaller part
+    assert aheads[-1] == 0  # nearly full: one step per request again
+    last = max(i for i, ahead in enumerate(aheads) if ahead)
+    assert all(ahead == 0 for ahead in aheads[last + 1 :])
+
+
+def test_a_want_of_none_asks_for_slots_ahead_alone() -> None:
+    record, out = step(None, 100.0, given("a", want(0), default_limit=100, spare={"bookings.get": 4}))
+    assert granted(out) == 4
+    assert out.waits == {}
+
+
+def test_no_slots_ahead_when_a_want_is_not_granted_in_full_or_without_asking() -> None:
+    record, out = step(None, 100.0, given("a", want(9), default_limit=10, spare={"bookings.get": 8}))
+    assert granted(out) == 9  # 1 left, kept back for the one process
+    record, out = step(record, 100.0, given("b", want(3), spare={"bookings.get": 8}))
+    assert granted(out) == 1
+    _record, out = step(None, 100.0, given("a", want(1), default_limit=100))
+    assert granted(out) == 1  # no spare asked for
