@@ -514,22 +514,14 @@ class SharedPacer:
         for name, (view, at) in self._views.items():
             end_in = None if view.end_in is None else view.end_in - (now - at)
             views[name] = WindowView(view.limit, view.length, view.used, end_in)
-        # Slots taken ahead count as requests in flight until they are used or given back.
-        in_flight = collections.Counter(self._in_flight)
-        for ahead in self._ahead.values():
-            for name in ahead.gens:
-                in_flight[name] += ahead.count
-        spare = {}
-        for route, _declared, _count in wants:
-            ahead = self._ahead.get(route)
-            spare[route] = max(self._take_ahead - (0 if ahead is None else ahead.count), 0)
+        spare = {route: self._take_ahead - self._held_ahead(route) for route, _d, _c in wants}
         given = StepInput(
             worker=self._worker,
             ttl=self._ttl_value(),
             default_limit=self._limit or 120,
             default_length=self._length,
             wants=wants,
-            in_flight={name: count for name, count in in_flight.items() if count > 0},
+            in_flight=self._in_flight_now(),
             observations=observations,
             routes=learned,
             views=views,
@@ -540,6 +532,19 @@ class SharedPacer:
         )
         self._returned = {}  # put back if the step fails
         return given, seen, learned
+
+    def _in_flight_now(self) -> dict[str, int]:
+        """This process's requests in flight by limit name, slots taken ahead included (they
+        count as in flight until they are used or given back)."""
+        in_flight = collections.Counter(self._in_flight)
+        for ahead in self._ahead.values():
+            for name in ahead.gens:
+                in_flight[name] += ahead.count
+        return {name: count for name, count in in_flight.items() if count > 0}
+
+    def _held_ahead(self, route: str) -> int:
+        ahead = self._ahead.get(route)
+        return 0 if ahead is None else max(ahead.count, 0)
 
     def _counted(self, name: str, seen: _Seen) -> int | None:
         """The most the server will have counted in the window: the highest count among our

@@ -271,10 +271,11 @@ def test_a_store_clock_known_within_a_round_trip_errs_late() -> None:
 
 # --- slots taken ahead ----------------------------------------------------------------------------
 
+ROOMY = {"bookings.get": 8}
+
 
 def test_a_window_far_from_full_grants_slots_ahead_and_counts_them_in_flight() -> None:
-    roomy = {"bookings.get": 8}
-    record, out = step(None, 100.0, given("a", want(1), default_limit=100, spare=roomy))
+    record, out = step(None, 100.0, given("a", want(1), default_limit=100, spare=ROOMY))
     # 99 left after the want, one kept back for the one process, a quarter of that: 24; at most 8.
     assert granted(out) == 1 + 8
     assert out.windows["default"].used == 9
@@ -283,11 +284,10 @@ def test_a_window_far_from_full_grants_slots_ahead_and_counts_them_in_flight() -
 
 
 def test_slots_ahead_shrink_as_the_window_fills_and_never_pass_the_limit() -> None:
-    roomy = {"bookings.get": 8}
     record: bytes | None = None
     total, aheads = 0, []
     for worker in "abcd" * 12:
-        record, out = step(record, 100.0, given(worker, want(1), default_limit=100, spare=roomy))
+        record, out = step(record, 100.0, given(worker, want(1), default_limit=100, spare=ROOMY))
         got = granted(out)
         total += got
         aheads.append(max(got - 1, 0))
@@ -300,15 +300,15 @@ def test_slots_ahead_shrink_as_the_window_fills_and_never_pass_the_limit() -> No
 
 
 def test_a_want_of_none_asks_for_slots_ahead_alone() -> None:
-    record, out = step(None, 100.0, given("a", want(0), default_limit=100, spare={"bookings.get": 4}))
-    assert granted(out) == 4
+    _record, out = step(None, 100.0, given("a", want(0), default_limit=100, spare=ROOMY))
+    assert granted(out) == 8
     assert out.waits == {}
 
 
 def test_no_slots_ahead_when_a_want_is_not_granted_in_full_or_without_asking() -> None:
-    record, out = step(None, 100.0, given("a", want(9), default_limit=10, spare={"bookings.get": 8}))
+    record, out = step(None, 100.0, given("a", want(9), default_limit=10, spare=ROOMY))
     assert granted(out) == 9  # 1 left, kept back for the one process
-    record, out = step(record, 100.0, given("b", want(3), spare={"bookings.get": 8}))
+    record, out = step(record, 100.0, given("b", want(3), spare=ROOMY))
     assert granted(out) == 1
     _record, out = step(None, 100.0, given("a", want(1), default_limit=100))
     assert granted(out) == 1  # no spare asked for
