@@ -17,6 +17,9 @@ The record, per credential (JSON):
   process stops counting after the in-flight TTL).
 * ``h`` (only after the store lost the record): the store time by which every process that
   paced alone meanwhile has come back (see :meth:`_State.window`).
+* ``b``: the store time the record was made. A process that paced alone and finds another
+  record than the one it last stepped on knows the store lost it, even when a process that
+  never saw the old one made the new one first.
 
 What a process brings (:class:`StepInput`): its wants in order (route, declared limits, count),
 its requests in flight now (absolute, so a store restarted empty learns them again), and what
@@ -88,6 +91,10 @@ class StepInput:
     #: store was down tries it again (and stops sending alone).
     known: bool = False
     rejoin: float = 1.0
+    #: When the record this process last stepped on was made (``None``: none yet), and whether
+    #: it paced alone since (the store was down).
+    born: float | None = None
+    alone: bool = False
     #: Route -> the most slots it may get beyond its wants, taken ahead while its windows are
     #: far from full (see :meth:`_State.spare`). A want of 0 asks for these alone.
     spare: dict[str, int] = field(default_factory=dict)
@@ -116,6 +123,8 @@ class StepOutput:
     routes: dict[str, list[str]]
     windows: dict[str, WindowView]
     workers: int
+    #: When the record was made (the process brings it back as ``born``).
+    born: float = 0.0
 
 
 def step(record: bytes | None, now: float, given: StepInput) -> tuple[bytes, StepOutput]:
@@ -135,6 +144,7 @@ def step(record: bytes | None, now: float, given: StepInput) -> tuple[bytes, Ste
         routes=state.routes,
         windows={name: state.view(name) for name in state.windows},
         workers=len(state.flights),
+        born=state.born,
     )
     return state.dump(), output
 
@@ -153,11 +163,24 @@ class _State:
         self.now = now
         self.late = float(getattr(now, "latest", now))
         self.given = given
+        self.born: float = data.get("b", self.late)
         if record is None and given.known:
             self.rejoined = self.late + given.rejoin
+        elif given.alone and given.born is not None and given.born != self.born:
+            # The record this process paced alone beside is gone, and whoever made this one
+            # did not know (it never saw the old one): hold what it opened as well.
+            if self.rejoined is None or self.rejoined < self.late - given.rejoin:
+                self.rejoined = self.late + given.rejoin
+            for name, window in self.windows.items():
+                self._hold(name, window)
 
     def dump(self) -> bytes:
-        data: dict[str, Any] = {"w": self.windows, "r": self.routes, "f": self.flights}
+        data: dict[str, Any] = {
+            "w": self.windows,
+            "r": self.routes,
+            "f": self.flights,
+            "b": self.born,
+        }
         if self.rejoined is not None:
             data["h"] = self.rejoined
         return json.dumps(data, separators=(",", ":")).encode()
@@ -197,18 +220,27 @@ class _State:
             "used": self.in_flight(name),
             "blocked": None,
         }
-        rejoined = self.rejoined
-        if rejoined is not None and self.now < rejoined + window["len"]:
-            window["held"] = rejoined + window["len"]
-            if view is not None and view.end_in is not None:
-                # The server's window this process last heard of runs past the rejoining
-                # (by more than a report's error): nobody can have opened another before, so
-                # the hold ends with it.
-                end = self.late + view.end_in
-                if end - _tolerance(window) - (self.late - self.now) >= rejoined:
-                    window["held"] = min(window["held"], end)
+        self._hold(name, window)
         self.windows[name] = window
         return window
+
+    def _hold(self, name: str, window: dict[str, Any]) -> None:
+        """Hold ``window`` shut until one window length after every process is back, or
+        until the end of the server's window the process last heard of, when that runs past
+        the rejoining (see :meth:`window`)."""
+        rejoined = self.rejoined
+        if rejoined is None or self.now >= rejoined + window["len"]:
+            return
+        until = rejoined + window["len"]
+        view = self.given.views.get(name)
+        if view is not None and view.end_in is not None:
+            # The server's window this process last heard of runs past the rejoining (by
+            # more than a report's error): nobody can have opened another before, so the
+            # hold ends with it.
+            end = self.late + view.end_in
+            if end - _tolerance(window) - (self.late - self.now) >= rejoined:
+                until = min(until, end)
+        window["held"] = max(window.get("held") or until, until)
 
     def learn(self) -> None:
         """Apply the slots given back, the observations and the route names this process
