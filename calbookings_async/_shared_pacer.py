@@ -210,7 +210,7 @@ class SharedPacer:
         self._last_try = -math.inf  # the last step that failed (the store down)
         self._paced_alone = False  # since the last step that reached the store
         self._workers: int | None = None
-        self._born: float | None = None  # when the record last stepped on was made
+        self._record_id: str | None = None  # the record last stepped on
         self._most_workers = 0
         self._local: AdaptivePacer | None = None
         self._store_back: asyncio.Event | None = None  # set when the store answers again
@@ -528,7 +528,7 @@ class SharedPacer:
             views=views,
             known=self._paced_alone or now - self._last_step < _RECORD_TTL,
             rejoin=_REJOIN,
-            born=self._born,
+            record_id=self._record_id,
             alone=self._paced_alone,
             spare=spare,
             returned=self._returned,
@@ -571,7 +571,7 @@ class SharedPacer:
 
     def _absorb(self, output: StepOutput, sent_at: float) -> None:
         self._routes.update(output.routes)
-        self._born = output.born
+        self._record_id = output.record_id
         blocked = {name for name, view in output.windows.items() if view.blocked_in}
         if blocked:  # a 429 another process saw: slots taken ahead are not sent into it
             self._give_back(*(r for r, a in self._ahead.items() if blocked.intersection(a.gens)))

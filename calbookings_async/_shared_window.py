@@ -17,9 +17,9 @@ The record, per credential (JSON):
   process stops counting after the in-flight TTL).
 * ``h`` (only after the store lost the record): the store time by which every process that
   paced alone meanwhile has come back (see :meth:`_State.window`).
-* ``b``: the store time the record was made. A process that paced alone and finds another
-  record than the one it last stepped on knows the store lost it, even when a process that
-  never saw the old one made the new one first.
+* ``i``: the record's identity (the process that made it, and the store time). A process that
+  paced alone and finds another record than the one it last stepped on knows the store lost
+  it, even when a process that never saw the old one made the new one first.
 
 What a process brings (:class:`StepInput`): its wants in order (route, declared limits, count),
 its requests in flight now (absolute, so a store restarted empty learns them again), and what
@@ -91,9 +91,9 @@ class StepInput:
     #: store was down tries it again (and stops sending alone).
     known: bool = False
     rejoin: float = 1.0
-    #: When the record this process last stepped on was made (``None``: none yet), and whether
-    #: it paced alone since (the store was down).
-    born: float | None = None
+    #: The identity of the record this process last stepped on (``None``: none yet), and
+    #: whether it paced alone since (the store was down).
+    record_id: str | None = None
     alone: bool = False
     #: Route -> the most slots it may get beyond its wants, taken ahead while its windows are
     #: far from full (see :meth:`_State.spare`). A want of 0 asks for these alone.
@@ -123,8 +123,8 @@ class StepOutput:
     routes: dict[str, list[str]]
     windows: dict[str, WindowView]
     workers: int
-    #: When the record was made (the process brings it back as ``born``).
-    born: float = 0.0
+    #: The record's identity (the process brings it back as ``record_id``).
+    record_id: str = ""
 
 
 def step(record: bytes | None, now: float, given: StepInput) -> tuple[bytes, StepOutput]:
@@ -144,7 +144,7 @@ def step(record: bytes | None, now: float, given: StepInput) -> tuple[bytes, Ste
         routes=state.routes,
         windows={name: state.view(name) for name in state.windows},
         workers=len(state.flights),
-        born=state.born,
+        record_id=state.record_id,
     )
     return state.dump(), output
 
@@ -163,10 +163,10 @@ class _State:
         self.now = now
         self.late = float(getattr(now, "latest", now))
         self.given = given
-        self.born: float = data.get("b", self.late)
+        self.record_id: str = data.get("i") or f"{given.worker}@{self.late!r}"
         if record is None and given.known:
             self.rejoined = self.late + given.rejoin
-        elif given.alone and given.born is not None and given.born != self.born:
+        elif given.alone and given.record_id not in (None, self.record_id):
             # The record this process paced alone beside is gone, and whoever made this one
             # did not know (it never saw the old one): hold what it opened as well.
             if self.rejoined is None or self.rejoined < self.late - given.rejoin:
@@ -179,7 +179,7 @@ class _State:
             "w": self.windows,
             "r": self.routes,
             "f": self.flights,
-            "b": self.born,
+            "i": self.record_id,
         }
         if self.rejoined is not None:
             data["h"] = self.rejoined

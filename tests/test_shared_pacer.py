@@ -341,6 +341,37 @@ async def test_store_down_paces_locally_at_a_share_and_says_so_once(
     await pacer.aclose()
 
 
+async def test_a_store_restarted_empty_holds_what_a_newcomer_opened_when_the_others_return(
+    tmp_path: Path, gate: GateClock
+) -> None:
+    store = FlakyStore(SQLiteStore(tmp_path / "before.sqlite3", clock=gate.monotonic))
+    store.up = True
+    veteran = SharedPacer(
+        lambda _id: store, description="flaky", limit=100, clock=gate, take_ahead=0
+    )
+    veteran.bind(BINDING)
+    await veteran.acquire(GET)
+    store.up = False
+    alone = await veteran.acquire(GET)  # paced alone
+    # The store comes back empty; a process that never saw the old record steps first.
+    store.inner = SQLiteStore(tmp_path / "after.sqlite3", clock=gate.monotonic)
+    newcomer = SharedPacer(
+        lambda _id: store.inner, description="new", limit=100, clock=gate, take_ahead=0
+    )
+    newcomer.bind(BINDING)
+    store.up = True
+    assert len(await take(newcomer, 10)) == 10  # nothing tells it the store lost anything
+    veteran.release(alone, 200, report(100, 88, 30))
+    await gate.advance(0.3)  # the veteran brings the news to the store, and says it paced alone
+    await flushed(gate)
+    waiter = await held(newcomer)
+    assert newcomer.stats.wait_reason is not None
+    assert "restarted empty" in newcomer.stats.wait_reason
+    await cancel(waiter)
+    await veteran.aclose()
+    await newcomer.aclose()
+
+
 async def test_store_down_with_fallback_wait_sends_nothing(tmp_path: Path, gate: GateClock) -> None:
     store = FlakyStore(SQLiteStore(tmp_path / "s.sqlite3", clock=gate.monotonic))
     pacer = SharedPacer(

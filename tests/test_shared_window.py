@@ -222,30 +222,30 @@ def test_a_held_window_does_not_roll_on_an_end_a_response_reports() -> None:
 
 def test_a_record_made_by_a_newcomer_after_a_restart_is_held_when_one_paced_alone_returns() -> None:
     _record, out = step(None, 1.0, given("a", want(1)))
-    old = out.born
+    old = out.record_id
     # The store restarts empty while "a" paces alone; "n" (new: it never saw the old record)
     # steps first, so nothing tells the store it lost a record: "n" is not held.
     record, out = step(None, 10.0, given("n", want(4)))
     assert granted(out) == 4
-    back = given("a", want(1), known=True, alone=True, born=old, rejoin=1.0)
+    back = given("a", want(1), known=True, alone=True, record_id=old, rejoin=1.0)
     record, out = step(record, 10.2, back)
     assert granted(out) == 0
     wait, stated, reason = out.waits["bookings.get"]
     assert (wait, stated) == (pytest.approx(11.2 + 60.0 - 10.2), True)
     assert "restarted empty" in reason
-    record, out = step(record, 20.0, given("n", want(1), born=out.born))
+    record, out = step(record, 20.0, given("n", want(1), record_id=out.record_id))
     assert granted(out) == 0  # what "n" opened is held too
-    _record, out = step(record, 71.2, given("n", want(1), born=out.born))
+    _record, out = step(record, 71.2, given("n", want(1), record_id=out.record_id))
     assert granted(out) == 1
 
 
 def test_a_process_back_on_the_record_it_knew_or_that_never_paced_alone_is_not_held() -> None:
     record, out = step(None, 1.0, given("a", want(1)))
-    same = given("a", want(1), known=True, alone=True, born=out.born)
+    same = given("a", want(1), known=True, alone=True, record_id=out.record_id)
     record, out = step(record, 2.0, same)
     assert granted(out) == 1  # the same record: the store lost nothing
     _record, out = step(None, 10.0, given("n", want(1)))
-    idle = given("a", want(1), known=True, alone=False, born=1.0)
+    idle = given("a", want(1), known=True, alone=False, record_id="another")
     _record, out = step(_record, 10.5, idle)
     assert granted(out) == 1  # another record, but nothing was sent beside the store
 
@@ -284,7 +284,7 @@ def test_the_record_is_small_json() -> None:
         record, _out = step(record, 100.0, given(worker, want(1), in_flight={"default": 1}))
     assert record is not None
     assert len(record) < 2000
-    assert set(json.loads(record)) == {"w", "r", "f", "b"}
+    assert set(json.loads(record)) == {"w", "r", "f", "i"}
 
 
 def test_a_store_clock_known_within_a_round_trip_errs_late() -> None:
