@@ -892,9 +892,7 @@ class Bookings:
             CalError: Any other failure (see the error tree).
         """
         uid = check_uid("booking_uid", booking_uid)
-        if reason is not None:
-            check_text("reason", reason)
-        body = unstructure(DeclineBookingInput(reason=reason))
+        body = unstructure(DeclineBookingInput(reason=reason))  # checks the reason
         try:
             return await self._requester.request(
                 op("bookings.decline"),
@@ -1020,13 +1018,12 @@ class Bookings:
         """
         uid = check_uid("booking_uid", booking_uid)
         check_int("user_id", user_id, minimum=1)
-        if reason is not None:
-            check_text("reason", reason)
+        body = unstructure(ReassignToUserBookingInput(reason=reason))  # checks the reason
         try:
             return await self._requester.request(
                 op("bookings.reassign_to"),
                 f"/v2/bookings/{uid}/reassign/{user_id}",
-                body=unstructure(ReassignToUserBookingInput(reason=reason)),
+                body=body,
                 decode=reassigned(booking_uid, user_id),
             )
         except CalError as error:

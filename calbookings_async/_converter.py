@@ -361,7 +361,45 @@ def _hook_field_lines(
         ]
     globs[f"hook{index}"] = converter.get_structure_hook(tp)
     globs[f"type{index}"] = tp
-    return [*lines, *_guarded_call(f"hook{index}(v, type{index})", key, var)]
+    return [
+        *lines,
+        *_array_lines(tp, key, var, index, globs),
+        *_guarded_call(f"hook{index}(v, type{index})", key, var),
+    ]
+
+
+def _array_lines(tp: Any, key: str, var: str, index: int, globs: dict[str, Any]) -> list[str]:
+    """An ``elif`` taking the usual array of a ``tuple[...]`` field in place, or no lines.
+
+    A booking's hosts and attendees are nearly always one object, its guests a few strings:
+    taken here, they cost no call of the array's hook (which still takes every other value,
+    and finds the bad item of a refused one).
+    """
+    if not _is_homogeneous_tuple(tp):
+        return []
+    (element, _ellipsis) = get_args(tp)
+    globs["list_cls"] = list
+    if _is_output_class(element):
+        globs[f"element{index}"] = converter.get_structure_hook(element)
+        globs[f"element_type{index}"] = element
+        return [
+            "    elif type(v) is list_cls and len(v) == 1:",
+            "        try:",
+            f"            {var} = (element{index}(v[0], element_type{index}),)",
+            "        except DecodeFailure as failure:",
+            "            failure.path.append(0)",
+            f"            failure.path.append({key!r})",
+            "            raise",
+        ]
+    if element in (str, int, bool):
+        # Every item's type checked in C; any other leaves the array to the hook.
+        globs[f"element{index}"] = frozenset((element,))
+        globs["type"] = type
+        return [
+            f"    elif type(v) is list_cls and element{index}.issuperset(map(type, v)):",
+            f"        {var} = tuple(v)",
+        ]
+    return []
 
 
 def _default_expr(default: Any, index: int, globs: dict[str, Any]) -> str:

@@ -190,15 +190,19 @@ class _CheckedConnector(aiohttp.TCPConnector):
     """A pool that never hands out a connection with unread bytes or a closed peer (aiohttp's
     own pool checks only that the socket is still open)."""
 
-    async def connect(self, *args: Any, **kwargs: Any) -> aiohttp.connector.Connection:
-        # A fresh connection may be refused too (a server that talks before it is asked); try a
-        # few, then let the request go on the last one and its answer be checked.
-        for _ in range(4):
-            connection = await super().connect(*args, **kwargs)
-            if _is_clean(connection.protocol):
-                return connection
+    async def connect(self, req: Any, traces: Any, timeout: Any) -> aiohttp.connector.Connection:
+        # Every request passes here: the base method is called directly (no super() object, no
+        # argument packing). A fresh connection may be refused too (a server that talks before
+        # it is asked); a few are tried, then the request goes on the last one and its answer
+        # is checked.
+        connect = aiohttp.TCPConnector.connect
+        connection = await connect(self, req, traces, timeout)
+        tries = 1
+        while tries < 5 and not _is_clean(connection.protocol):
             connection.close()  # closed, not returned to the pool
-        return await super().connect(*args, **kwargs)
+            connection = await connect(self, req, traces, timeout)
+            tries += 1
+        return connection
 
 
 # --- the transport --------------------------------------------------------------------------------
@@ -325,7 +329,9 @@ class AiohttpTransport:
             session = self._session_for(request)
         failure: TransportError
         try:
-            async with session.request(
+            # Awaited, not entered (``async with``): a body read to its end gives its
+            # connection back by itself, and every other way out releases it below.
+            response = await session.request(
                 request.method,
                 URL(request.url, encoded=True),
                 data=request.body,
@@ -336,7 +342,8 @@ class AiohttpTransport:
                 )
                 or self._client_timeout(request),
                 proxy=self._proxy,
-            ) as response:
+            )
+            try:
                 # The response's own: a small answer's connection is released, and
                 # response.connection is None, before the body is even read.
                 protocol: Any = getattr(response, "_protocol", None)
@@ -359,9 +366,13 @@ class AiohttpTransport:
                     response.raw_headers,
                     body,
                     too_large=too_large,
-                    drop_connection=None if protocol is None else _dropper(protocol),
+                    # A closed connection is never handed out again (the pool checks).
+                    drop_connection=None if protocol is None else protocol.close,
                     reused=reused,
                 )
+            except BaseException:
+                response.release()  # an unfinished body: its connection is closed
+                raise
         except Exception as error:  # every failure, mapped by one table
             failure = _failure(error, request, self._closed or session.closed)
         # Raised outside the except block: aiohttp's exception (whose frames hold the request
@@ -425,14 +436,3 @@ class AiohttpTransport:
                 # close transports any more, hence the suppress).
                 with contextlib.suppress(Exception):
                     connector._close()
-
-
-def _dropper(protocol: Any) -> Callable[[], None]:
-    def drop() -> None:
-        # Closed at once: whatever arrives on it next belongs to no request of ours. (Should a
-        # safe request have taken it from the pool meanwhile, that request fails and is retried;
-        # unsafe writes never use the pool.)
-        protocol.force_close()
-        protocol.close()
-
-    return drop
