@@ -892,7 +892,9 @@ class Bookings:
             CalError: Any other failure (see the error tree).
         """
         uid = check_uid("booking_uid", booking_uid)
-        body = unstructure(DeclineBookingInput(reason=reason))  # checks the reason
+        if reason is not None:
+            check_text("reason", reason)  # named as the caller wrote it
+        body = unstructure(DeclineBookingInput(reason=reason))
         try:
             return await self._requester.request(
                 op("bookings.decline"),
@@ -1018,7 +1020,9 @@ class Bookings:
         """
         uid = check_uid("booking_uid", booking_uid)
         check_int("user_id", user_id, minimum=1)
-        body = unstructure(ReassignToUserBookingInput(reason=reason))  # checks the reason
+        if reason is not None:
+            check_text("reason", reason)  # named as the caller wrote it
+        body = unstructure(ReassignToUserBookingInput(reason=reason))
         try:
             return await self._requester.request(
                 op("bookings.reassign_to"),

@@ -243,13 +243,13 @@ def _generate_output_hook(cl: type[T]) -> Callable[[Any, Any], T]:
     The generated source tests for a well-typed value first, because that is what the server
     sends nearly always; missing, null and wrong values come after. For ``title: str = ""``::
 
-        v = get('title')
+        v = o.get('title')
         if type(v) is cls2:
-            f2 = v
-        elif v is None:
-            f2 = ''
-        else:
+            d['title'] = v
+        elif v is not None:
             raise fail('title', 'a string', v)
+
+    where ``d`` is the new instance's dict, copied from a template holding the defaults.
 
     Nested classes and arrays go through the converter's hook for their type (see
     :func:`_hook_field_lines`).
@@ -267,20 +267,22 @@ def _generate_output_hook(cl: type[T]) -> Callable[[Any, Any], T]:
         # type(v) is a specialised call in CPython 3.11+, cheaper than v.__class__.
         "type": type,
     }
+    # The instance's dict starts as a copy of the class's template: every field at its default
+    # (a placeholder where there is none, always overwritten). A field the answer leaves null
+    # or out then costs no write, and the copy costs less than building a large dict anew.
+    fields = [field for field in attrs.fields(cl) if field.init]  # type: ignore[arg-type]
+    template = {field.name: _template_value(field) for field in fields}
+    globs["template"] = template
     lines = [
         "def structure(o, _=None):",
         "    if type(o) is not dict_cls:",
         "        raise fail(None, 'an object', o)",
-        "    get = o.get",
+        "    d = template.copy()",
     ]
-    assigns: list[str] = []
-    for index, field in enumerate(attrs.fields(cl)):  # type: ignore[arg-type]
-        if not field.init:
-            continue
-        assigns.append(f"{field.name!r}: f{index}")
+    for index, field in enumerate(fields):
         lines.extend(_field_lines(field, index, globs))
     lines.append("    inst = new(cl)")
-    lines.append("    set_dict(inst, '__dict__', {" + ", ".join(assigns) + "})")
+    lines.append("    set_dict(inst, '__dict__', d)")
     lines.append("    return inst")
     source = "\n".join(lines)
     filename = f"<calbookings_async structure {cl.__module__}.{cl.__qualname__}>"
@@ -300,10 +302,19 @@ class _Value:
     want: str
 
 
+def _template_value(field: attrs.Attribute[Any]) -> Any:
+    """What the template holds for ``field``: its default, if it can be shared by every
+    instance; else ``None``, a placeholder the generated code always overwrites."""
+    default = field.default
+    if default is attrs.NOTHING or isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        return None
+    return default
+
+
 def _field_lines(field: attrs.Attribute[Any], index: int, globs: dict[str, Any]) -> list[str]:
-    """The source lines setting ``f{index}`` from the response object's key for ``field``."""
+    """The source lines writing the response object's key for ``field`` into ``d``."""
     key = camel_case(field.name)
-    var = f"f{index}"
+    var = f"d[{field.name!r}]"
     inner, nullable = _split_optional(field.type)
     value = _value_of(inner, key, var, index, globs)
     if value is None:
@@ -314,7 +325,7 @@ def _field_lines(field: attrs.Attribute[Any], index: int, globs: dict[str, Any])
     # null in places the spec calls required: docs/API-NOTES.md §3).
     split = nullable and not required and field.default is not None
     lines = [
-        f"    v = get({key!r}, MISSING)" if required or split else f"    v = get({key!r})",
+        f"    v = o.get({key!r}, MISSING)" if required or split else f"    v = o.get({key!r})",
         f"    if {value.good}:",
         *value.take,
     ]
@@ -323,12 +334,17 @@ def _field_lines(field: attrs.Attribute[Any], index: int, globs: dict[str, Any])
         if nullable:
             lines += ["    elif v is None:", f"        {var} = None"]
     elif split:
-        globs[f"default{index}"] = field.default
-        lines += ["    elif v is MISSING:", f"        {var} = default{index}"]
+        lines += ["    elif v is MISSING:", "        pass  # the default, in the template"]
         lines += ["    elif v is None:", f"        {var} = None"]
-    else:
-        default = _default_expr(field.default, index, globs)
-        lines += ["    elif v is None:", f"        {var} = {default}"]
+    elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+        globs[f"factory{index}"] = field.default.factory
+        lines += ["    elif v is None:", f"        {var} = factory{index}()"]
+    else:  # null or missing: the default, in the template
+        return [
+            *lines,
+            "    elif v is not None:",
+            f"        raise fail({key!r}, {value.want!r}, v)",
+        ]
     return [*lines, "    else:", f"        raise fail({key!r}, {value.want!r}, v)"]
 
 
@@ -347,17 +363,24 @@ def _hook_field_lines(
     """
     if field.default is attrs.NOTHING:
         lines = [
-            f"    v = get({key!r}, MISSING)",
+            f"    v = o.get({key!r}, MISSING)",
             "    if v is MISSING:",
             f"        raise DecodeFailure({key!r}, {_REQUIRED!r})",
         ]
         if nullable:
             lines += ["    elif v is None:", f"        {var} = None"]
+    elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+        globs[f"factory{index}"] = field.default.factory
+        lines = [
+            f"    v = o.get({key!r})",
+            "    if v is None:",
+            f"        {var} = factory{index}()",
+        ]
     else:
         lines = [
-            f"    v = get({key!r})",
+            f"    v = o.get({key!r})",
             "    if v is None:",
-            f"        {var} = {_default_expr(field.default, index, globs)}",
+            "        pass  # the default, in the template",
         ]
     globs[f"hook{index}"] = converter.get_structure_hook(tp)
     globs[f"type{index}"] = tp
@@ -402,18 +425,6 @@ def _array_lines(tp: Any, key: str, var: str, index: int, globs: dict[str, Any])
     return []
 
 
-def _default_expr(default: Any, index: int, globs: dict[str, Any]) -> str:
-    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-        globs[f"factory{index}"] = default.factory
-        return f"factory{index}()"
-    if default is None or isinstance(default, (bool, int, float, str)):
-        return repr(default)
-    if default == ():
-        return "()"
-    globs[f"default{index}"] = default
-    return f"default{index}"
-
-
 def _value_of(tp: Any, key: str, var: str, index: int, globs: dict[str, Any]) -> _Value | None:
     """How a value of ``tp`` is taken, or ``None`` when the converter's hook must decode it.
 
@@ -455,11 +466,10 @@ def _timestamp(tp: Any, key: str, var: str, index: int, globs: dict[str, Any]) -
     globs.update(fromisoformat=_fromisoformat, UTC=_UTC, ValueError=ValueError)
     take = [
         "        try:",
-        f"            {var} = fromisoformat(v)",
+        "            t = fromisoformat(v)",
         "        except ValueError:",
         f"            raise fail({key!r}, {want!r}, v) from None",
-        f"        if {var}.tzinfo is None:",
-        f"            {var} = {var}.replace(tzinfo=UTC)",
+        f"        {var} = t if t.tzinfo is not None else t.replace(tzinfo=UTC)",
     ]
     return _Value("type(v) is str_cls", take, want)
 

@@ -18,8 +18,9 @@ This module imports only ``_errors`` and ``_types``.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple, TypeAlias
+from typing import NamedTuple, TypeAlias
 
 from ._errors import RateLimit
 
@@ -61,37 +62,60 @@ RateLimitReport: TypeAlias = Mapping[str, ReportedLimit]
 #: The concrete report the parser builds (a ``dict``, so the SDK's own readers index it fast).
 Reported: TypeAlias = dict[str, ReportedLimit]
 
-_record = tuple.__new__  # ReportedLimit from a list of three, without NamedTuple's __new__
+_record = tuple.__new__  # ReportedLimit from a tuple of three, without NamedTuple's __new__
 
 _PREFIX = b"x-ratelimit-"
 _KINDS = ((b"limit-", 0), (b"remaining-", 1), (b"reset-", 2))
-_SHORTEST = len(b"x-ratelimit-reset-") + 1
-_X = (ord("x"), ord("X"))
-# Raw header name -> (slot, limit name), or None for any other header. Responses repeat the same
-# few names, so after the first response a rate-limit header costs one dict lookup.
-_NAME_CACHE: dict[bytes, tuple[int, str] | None] = {}
-_NAME_CACHE_MAX = 1024
-_UNSEEN: Any = (-1, "")
-# Raw header value -> its number. A limit, a reset in seconds and a remaining count below the
-# limit take few distinct values, and a dict lookup costs a fraction of ``int(bytes)``.
-_NUMBER_CACHE: dict[bytes, float | None] = {}
-_NUMBER_CACHE_MAX = 4096
+
+#: Where a response's rate-limit headers sit: per limit name (in the order the names first
+#: appear), the positions of its Limit, Remaining and Reset headers (``None`` when absent).
+_Layout = tuple[tuple[str, int | None, int | None, int | None], ...]
+
+# The header names of a response, in order -> their layout. A server sends the same names in the
+# same order on every answer, so the names are classified once per layout, and an answer costs
+# one lookup of its name tuple and the reading of its few rate-limit values.
+_LAYOUTS: dict[tuple[bytes, ...], _Layout] = {}
+_LAYOUTS_MAX = 256
+_name_of = operator.itemgetter(0)
+
+
+class _Numbers(dict[bytes, float | None]):
+    """Raw header value -> its number. A limit, a reset in seconds and a remaining count below
+    the limit take few distinct values, and a dict lookup costs a fraction of ``int(bytes)``."""
+
+    def __missing__(self, raw: bytes) -> float | None:
+        number = _number(raw)
+        if len(self) < 4096:
+            self[raw] = number
+        return number
+
+
+_NUMBERS = _Numbers()
 
 
 def _classify(name: bytes) -> tuple[int, str] | None:
     """``b"X-RateLimit-Remaining-Default"`` -> ``(1, "default")``; None for other headers."""
     lowered = name.lower()
-    result: tuple[int, str] | None = None
     if lowered.startswith(_PREFIX):
         rest = lowered[len(_PREFIX) :]
         for kind, slot in _KINDS:
             if rest.startswith(kind) and len(rest) > len(kind):
-                result = (slot, rest[len(kind) :].decode("latin-1"))
-                break
-        # Un-suffixed or unknown forms fall through as None: ignored, as documented.
-    if len(_NAME_CACHE) < _NAME_CACHE_MAX:
-        _NAME_CACHE[name] = result
-    return result
+                return (slot, rest[len(kind) :].decode("latin-1"))
+    return None  # un-suffixed or unknown forms are ignored, as documented
+
+
+def _layout(names: tuple[bytes, ...]) -> _Layout:
+    """Where the rate-limit headers among ``names`` sit (a later repeat of a header wins)."""
+    positions: dict[str, list[int | None]] = {}
+    for position, name in enumerate(names):
+        kind = _classify(name)
+        if kind is not None:
+            slot, limit_name = kind
+            positions.setdefault(limit_name, [None, None, None])[slot] = position
+    layout = tuple((name, *at) for name, at in positions.items())
+    if len(_LAYOUTS) < _LAYOUTS_MAX:
+        _LAYOUTS[names] = layout  # type: ignore[assignment]
+    return layout  # type: ignore[return-value]
 
 
 # Larger magnitudes are not counts or seconds any server means; they would also overflow a float.
@@ -126,34 +150,26 @@ def parse_rate_limit_headers(raw_headers: Iterable[tuple[bytes, bytes]]) -> Repo
         ``{name: ReportedLimit(limit, remaining, reset)}`` in the order names first appear, or
         ``None`` when the response has no rate-limit headers.
     """
-    found: dict[str, list[float | None]] | None = None
-    cache = _NAME_CACHE
-    numbers = _NUMBER_CACHE
-    for name, value in raw_headers:
-        # Nearly every other header fails one of these two cheap tests.
-        if len(name) < _SHORTEST or name[0] not in _X:
-            continue
-        kind = cache.get(name, _UNSEEN)
-        if kind is _UNSEEN:
-            kind = _classify(name)
-        if kind is None:
-            continue
-        number = numbers.get(value, _UNSEEN)
-        if number is _UNSEEN:
-            number = _number(value)
-            if len(numbers) < _NUMBER_CACHE_MAX:
-                numbers[value] = number
-        if found is None:
-            found = {}
-        entry = found.get(kind[1])
-        if entry is None:
-            entry = found[kind[1]] = [None, None, None]
-        entry[kind[0]] = number
-    if found is not None:
-        # Each list becomes its immutable record in place (no second dict, no comprehension).
-        for key, entry in found.items():
-            found[key] = _record(ReportedLimit, entry)  # type: ignore[assignment]
-    return found  # type: ignore[return-value]
+    if type(raw_headers) is not tuple:
+        raw_headers = tuple(raw_headers)
+    names = tuple(map(_name_of, raw_headers))
+    layout = _LAYOUTS.get(names)
+    if layout is None:
+        layout = _layout(names)
+    if not layout:
+        return None
+    numbers = _NUMBERS
+    found: Reported = {}
+    for name, limit, remaining, reset in layout:
+        found[name] = _record(
+            ReportedLimit,
+            (
+                None if limit is None else numbers[raw_headers[limit][1]],
+                None if remaining is None else numbers[raw_headers[remaining][1]],
+                None if reset is None else numbers[raw_headers[reset][1]],
+            ),
+        )
+    return found
 
 
 def parse_retry_after(value: str | None) -> float | None:
