@@ -302,13 +302,31 @@ class _Value:
     want: str
 
 
+def _factory(field: attrs.Attribute[Any]) -> Callable[[], Any] | None:
+    """The factory making ``field``'s default afresh for each instance, if it has one."""
+    default: Any = field.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        factory: Callable[[], Any] = default.factory
+        return factory
+    return None
+
+
 def _template_value(field: attrs.Attribute[Any]) -> Any:
     """What the template holds for ``field``: its default, if it can be shared by every
     instance; else ``None``, a placeholder the generated code always overwrites."""
-    default = field.default
-    if default is attrs.NOTHING or isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+    if field.default is attrs.NOTHING or _factory(field) is not None:
         return None
-    return default
+    return field.default
+
+
+def _default_line(field: attrs.Attribute[Any], index: int, var: str, globs: dict[str, Any]) -> str:
+    """The statement giving a field its default: made afresh by its factory, or already in
+    the template."""
+    factory = _factory(field)
+    if factory is None:
+        return "pass  # the default, in the template"
+    globs[f"factory{index}"] = factory
+    return f"{var} = factory{index}()"
 
 
 def _field_lines(field: attrs.Attribute[Any], index: int, globs: dict[str, Any]) -> list[str]:
@@ -334,11 +352,10 @@ def _field_lines(field: attrs.Attribute[Any], index: int, globs: dict[str, Any])
         if nullable:
             lines += ["    elif v is None:", f"        {var} = None"]
     elif split:
-        lines += ["    elif v is MISSING:", "        pass  # the default, in the template"]
+        lines += ["    elif v is MISSING:", f"        {_default_line(field, index, var, globs)}"]
         lines += ["    elif v is None:", f"        {var} = None"]
-    elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
-        globs[f"factory{index}"] = field.default.factory
-        lines += ["    elif v is None:", f"        {var} = factory{index}()"]
+    elif _factory(field) is not None:
+        lines += ["    elif v is None:", f"        {_default_line(field, index, var, globs)}"]
     else:  # null or missing: the default, in the template
         return [
             *lines,
@@ -369,18 +386,11 @@ def _hook_field_lines(
         ]
         if nullable:
             lines += ["    elif v is None:", f"        {var} = None"]
-    elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
-        globs[f"factory{index}"] = field.default.factory
-        lines = [
-            f"    v = o.get({key!r})",
-            "    if v is None:",
-            f"        {var} = factory{index}()",
-        ]
     else:
         lines = [
             f"    v = o.get({key!r})",
             "    if v is None:",
-            "        pass  # the default, in the template",
+            f"        {_default_line(field, index, var, globs)}",
         ]
     globs[f"hook{index}"] = converter.get_structure_hook(tp)
     globs[f"type{index}"] = tp
