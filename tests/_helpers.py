@@ -299,7 +299,7 @@ class Internals:
     - ``requester``: the one-verb seam behind ``cal.bookings``, to send requests for stand-in
       operations that no endpoint method makes.
     - counts a leak census takes: connections checked out of that pool, and the sizes of
-      caches and pacer windows (``transport_timeouts``, ``header_names_cached``, ``pacer_*``).
+      caches and pacer windows (``transport_timeouts``, ``header_layouts_cached``, ``pacer_*``).
 
     Every read goes through here, so that when the internals move there is one place to change.
     """
@@ -341,11 +341,11 @@ class Internals:
         return len(self.session._transport._timeouts)
 
     @property
-    def header_names_cached(self) -> int:
-        """Entries in the rate-limit parser's cache of header names (one per process)."""
+    def header_layouts_cached(self) -> int:
+        """Entries in the rate-limit parser's cache of header layouts (one per process)."""
         from calbookings_async import _ratelimit
 
-        return len(_ratelimit._NAME_CACHE)
+        return len(_ratelimit._LAYOUTS)
 
     @property
     def pacer_windows(self) -> int:

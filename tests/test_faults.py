@@ -369,7 +369,7 @@ def _footprint(cal: CalBookings) -> dict[str, int]:
     census["pacer routes"] = internals.pacer_routes
     census["rate limits reported"] = len(cal.rate_limits)
     census["transport timeouts"] = internals.transport_timeouts
-    census["header names cached"] = internals.header_names_cached
+    census["header layouts cached"] = internals.header_layouts_cached
     census["slots waiting"] = cal.requests_queued
     census["slots taken"] = cal.requests_in_flight
     census["pacer in flight"] = internals.pacer_in_flight
