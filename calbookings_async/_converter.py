@@ -7,7 +7,8 @@ Two directions:
   ISO 8601 UTC with milliseconds (``2024-08-13T09:00:00.000Z``), enums as their values.
 * **Responses** (structure): a hook factory registered on the converter generates, once per
   output class, a straight-line function that reads each camelCase key, checks its type inline
-  and fills a new instance's ``__dict__`` in one call. It is lenient where the live server is
+  and writes it into a copy of the class's template dict (every field at its default), which
+  becomes the new instance's ``__dict__``. It is lenient where the live server is
   (unknown keys ignored, ``null`` or a missing key gives the field's default) and strict about
   types (a string where a number belongs is an error). A failure raises :class:`DecodeFailure`
   carrying the path to the bad value; ``_decode`` turns it into a public ``DecodeError``.

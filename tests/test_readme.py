@@ -24,6 +24,7 @@ import contextlib
 import importlib
 import io
 import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,8 +163,14 @@ def library_reads_base_url(url: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def session() -> Iterator[dict[str, BaseException | None]]:
-    """Runs every session block in order once; each block's exception (or None), by id."""
+def session(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, BaseException | None]]:
+    """Runs every session block in order once; each block's exception (or None), by id.
+
+    The blocks' files (a journal in the temporary directory, say) go to a fresh directory: left
+    in the system's, a journal from an earlier run would hold the same key for another request.
+    """
     emulator = CalEmulator(seed=1, api_key=README_KEY, rate_limit=None)
     server = EmulatorThread(emulator, bookings=100)
     server.start()
@@ -173,6 +180,7 @@ def session() -> Iterator[dict[str, BaseException | None]]:
     clients: list[CalBookings] = []  # every client a block left in the namespace, to close
     try:
         with pytest.MonkeyPatch.context() as env, waits_disabled():
+            env.setattr(tempfile, "tempdir", str(tmp_path_factory.mktemp("readme-files")))
             env.setenv("CAL_API_KEY", README_KEY)
             env.setenv("CAL_BASE_URL", server.url)
             if not library_reads_base_url(server.url):
