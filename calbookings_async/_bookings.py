@@ -1022,12 +1022,11 @@ class Bookings:
         check_int("user_id", user_id, minimum=1)
         if reason is not None:
             check_text("reason", reason)  # named as the caller wrote it
-        body = unstructure(ReassignToUserBookingInput(reason=reason))
         try:
             return await self._requester.request(
                 op("bookings.reassign_to"),
                 f"/v2/bookings/{uid}/reassign/{user_id}",
-                body=body,
+                body=unstructure(ReassignToUserBookingInput(reason=reason)),
                 decode=reassigned(booking_uid, user_id),
             )
         except CalError as error:

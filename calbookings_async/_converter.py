@@ -428,7 +428,6 @@ def _array_lines(tp: Any, key: str, var: str, index: int, globs: dict[str, Any])
     if element in (str, int, bool):
         # Every item's type checked in C; any other leaves the array to the hook.
         globs[f"element{index}"] = frozenset((element,))
-        globs["type"] = type
         return [
             f"    elif type(v) is list_cls and element{index}.issuperset(map(type, v)):",
             f"        {var} = tuple(v)",
